@@ -1,0 +1,299 @@
+"""The item-item serving structure every algorithm produces.
+
+An :class:`ItemItemModel` holds a sparse item × item weight matrix whose row
+``i`` lists the items to recommend next to item ``i``, each row stored
+sorted by descending weight, plus an item popularity vector for
+backfilling. Item-to-item recommendations read the head of one row;
+personalized recommendations sum the rows of a user's items weighted by
+their affinities. Everything works on integer item indices; no I/O except
+:meth:`save` / :meth:`load`.
+
+Scoring is read-only, so one loaded model serves many threads at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["ItemItemModel", "ScoredItems", "sorted_rows"]
+
+
+@dataclass(frozen=True)
+class ScoredItems:
+    """Item indices with their scores, best first."""
+
+    items: np.ndarray  # int64
+    scores: np.ndarray  # float32
+
+    def __len__(self) -> int:
+        return int(self.items.shape[0])
+
+    @classmethod
+    def empty(cls) -> ScoredItems:
+        return cls(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
+
+
+def sorted_rows(matrix: sp.csr_matrix, max_per_row: int = 0) -> sp.csr_matrix:
+    """Reorder each row of ``matrix`` by descending value; keep ``max_per_row`` (0: all).
+
+    Non-negative values are assumed (similarities). Vectorised: one sort of
+    an int64 key ``row << 32 | ~float_bits(value)``.
+    """
+    matrix = matrix.tocsr()
+    matrix.eliminate_zeros()
+    n_rows = matrix.shape[0]
+    counts = np.diff(matrix.indptr)
+    rows = np.repeat(np.arange(n_rows, dtype=np.int64), counts)
+    data = np.ascontiguousarray(matrix.data, dtype=np.float32)
+    bits = data.view(np.uint32).astype(np.int64)
+    key = (rows << 32) | (0xFFFFFFFF - bits)
+    order = np.argsort(key)  # keys are unique but for equal weights in a row
+    indices = matrix.indices[order].astype(np.int32, copy=False)
+    data = data[order]
+    indptr = matrix.indptr.astype(np.int64)
+    if max_per_row > 0 and counts.size and counts.max() > max_per_row:
+        rank = np.arange(order.size, dtype=np.int64) - np.repeat(indptr[:-1], counts)
+        keep = rank < max_per_row
+        indices, data = indices[keep], data[keep]
+        new_counts = np.minimum(counts, max_per_row)
+        indptr = np.concatenate([[0], np.cumsum(new_counts)]).astype(np.int64)
+    out = sp.csr_matrix((data, indices, indptr), shape=matrix.shape)
+    out.has_sorted_indices = False
+    return out
+
+
+class ItemItemModel:
+    """Sparse item-item weights (rows sorted by weight) and popularity.
+
+    ``popularity[i]`` is the item's training popularity (distinct users);
+    ``popular_order`` lists items with popularity > 0, most popular first.
+    """
+
+    __slots__ = ("data", "indices", "indptr", "n_items", "popular_order", "popularity")
+
+    def __init__(
+        self,
+        indptr: np.ndarray,
+        indices: np.ndarray,
+        data: np.ndarray,
+        popularity: np.ndarray,
+    ) -> None:
+        self.indptr = indptr
+        self.indices = indices
+        self.data = data
+        self.popularity = popularity
+        self.n_items = int(popularity.shape[0])
+        if indptr.shape[0] != self.n_items + 1:
+            raise ValueError("indptr must have n_items + 1 entries")
+        order = np.argsort(-popularity, kind="stable")
+        self.popular_order = order[popularity[order] > 0].astype(np.int64)
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_similarity(
+        cls,
+        similarity: sp.csr_matrix,
+        popularity: np.ndarray,
+        *,
+        max_neighbors: int = 0,
+        presorted: bool = False,
+    ) -> ItemItemModel:
+        """Build from a weight matrix; ``presorted`` rows are already in weight order."""
+        rows = similarity if presorted else sorted_rows(similarity, max_neighbors)
+        return cls(
+            rows.indptr.astype(np.int64),
+            rows.indices.astype(np.int32),
+            rows.data.astype(np.float32),
+            np.asarray(popularity, dtype=np.float32),
+        )
+
+    def to_csr(self) -> sp.csr_matrix:
+        """The weights as a scipy CSR matrix (columns unsorted within rows)."""
+        m = sp.csr_matrix(
+            (self.data, self.indices, self.indptr), shape=(self.n_items, self.n_items)
+        )
+        m.has_sorted_indices = False
+        return m
+
+    @property
+    def nbytes(self) -> int:
+        return int(
+            self.indptr.nbytes + self.indices.nbytes + self.data.nbytes + self.popularity.nbytes
+        )
+
+    @property
+    def nnz(self) -> int:
+        return int(self.indices.shape[0])
+
+    # ---------------------------------------------------------------- scoring
+    def neighbours(self, item: int) -> ScoredItems:
+        start, end = int(self.indptr[item]), int(self.indptr[item + 1])
+        return ScoredItems(self.indices[start:end].astype(np.int64), self.data[start:end])
+
+    def score_history(self, items: np.ndarray, weights: np.ndarray) -> ScoredItems:
+        """Σ_i weight_i · row_i over a user's items: the candidates, unordered."""
+        if items.size == 0:
+            return ScoredItems.empty()
+        if items.size == 1:
+            row = self.neighbours(int(items[0]))
+            return ScoredItems(row.items, row.scores * np.float32(weights[0]))
+        starts = self.indptr[items]
+        ends = self.indptr[items + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return ScoredItems.empty()
+        # gather positions of all the rows' entries without a Python loop
+        offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+        positions = np.arange(total, dtype=np.int64) + offsets
+        cols = self.indices[positions]
+        vals = self.data[positions] * np.repeat(weights.astype(np.float32), lengths)
+        uniq, inverse = np.unique(cols, return_inverse=True)
+        sums = np.bincount(inverse, weights=vals, minlength=uniq.size).astype(np.float32)
+        return ScoredItems(uniq.astype(np.int64), sums)
+
+    def top_k(
+        self,
+        candidates: ScoredItems,
+        k: int,
+        *,
+        exclude: np.ndarray | None = None,
+        allowed: np.ndarray | None = None,
+        backfill: bool = False,
+        presorted: bool = False,
+    ) -> ScoredItems:
+        """The best ``k`` candidates not in ``exclude`` and allowed by the mask.
+
+        ``allowed`` is a boolean mask over all items (business-rule filters).
+        With ``backfill``, popular items fill an answer shorter than ``k``;
+        their scores are ``base * popularity / max_popularity`` with ``base``
+        half the lowest real score (1 when there is none), so scores never
+        increase down the list.
+        """
+        items, scores = candidates.items, candidates.scores
+        keep = scores > 0
+        if exclude is not None and exclude.size:
+            keep &= ~np.isin(items, exclude)
+        if allowed is not None:
+            keep &= allowed[items]
+        if not keep.all():
+            items, scores = items[keep], scores[keep]
+        if items.size > k:
+            if presorted:
+                items, scores = items[:k], scores[:k]
+            else:
+                part = np.argpartition(-scores, k - 1)[:k]
+                items, scores = items[part], scores[part]
+                presorted = False
+        if not presorted and items.size > 1:
+            order = np.lexsort((items, -scores))
+            items, scores = items[order], scores[order]
+        if backfill and items.size < k:
+            return self._backfill(ScoredItems(items, scores), k, exclude, allowed)
+        return ScoredItems(items, scores)
+
+    def _backfill(
+        self,
+        head: ScoredItems,
+        k: int,
+        exclude: np.ndarray | None,
+        allowed: np.ndarray | None,
+    ) -> ScoredItems:
+        need = k - len(head)
+        taken = head.items if exclude is None else np.concatenate([head.items, exclude])
+        chosen: list[np.ndarray] = []
+        found = 0
+        step = max(4 * need, 64)
+        for start in range(0, self.popular_order.size, step):
+            block = self.popular_order[start : start + step]
+            ok = ~np.isin(block, taken)
+            if allowed is not None:
+                ok &= allowed[block]
+            block = block[ok][: need - found]
+            chosen.append(block)
+            found += block.size
+            if found >= need:
+                break
+        if not chosen:
+            return head
+        extra = np.concatenate(chosen)
+        base = float(head.scores[-1]) * 0.5 if len(head) else 1.0
+        top = float(self.popularity[self.popular_order[0]]) if self.popular_order.size else 1.0
+        extra_scores = (base * self.popularity[extra] / top).astype(np.float32)
+        return ScoredItems(
+            np.concatenate([head.items, extra]), np.concatenate([head.scores, extra_scores])
+        )
+
+    def recommend_batch(
+        self,
+        histories: sp.csr_matrix,
+        k: int,
+        *,
+        exclude_seen: bool = True,
+        backfill: bool = False,
+    ) -> np.ndarray:
+        """Top-``k`` items for many users at once: (n_users, k) int array, -1 padded.
+
+        ``histories`` is users × items affinities. Scores are computed in
+        dense blocks of users (bounded memory), the similarity stays sparse.
+        """
+        n_users = histories.shape[0]
+        out = np.full((n_users, k), -1, dtype=np.int64)
+        weights = self.to_csr()
+        block = max(1, min(n_users, 20_000_000 // max(1, self.n_items)))
+        histories = histories.tocsr()
+        for start in range(0, n_users, block):
+            rows = histories[start : start + block]
+            scores = np.asarray((rows @ weights).todense(), dtype=np.float32)
+            scores[scores <= 0] = -np.inf
+            if exclude_seen:
+                r, c = rows.nonzero()
+                scores[r, c] = -np.inf
+            kk = min(k, self.n_items)
+            part = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+            part_scores = np.take_along_axis(scores, part, axis=1)
+            order = np.argsort(-part_scores, axis=1, kind="stable")
+            top = np.take_along_axis(part, order, axis=1)
+            top_scores = np.take_along_axis(part_scores, order, axis=1)
+            top[~np.isfinite(top_scores)] = -1
+            out[start : start + rows.shape[0], :kk] = top
+            if backfill:
+                for i in np.flatnonzero((top < 0).any(axis=1)):
+                    row = rows[i]
+                    head = top[i][top[i] >= 0]
+                    res = self.top_k(
+                        ScoredItems(head, np.ones(head.size, dtype=np.float32)),
+                        k,
+                        exclude=row.indices.astype(np.int64) if exclude_seen else None,
+                        backfill=True,
+                        presorted=True,
+                    )
+                    out[start + i, : len(res)] = res.items
+        return out
+
+    # -------------------------------------------------------------- artifacts
+    def save(self, directory: Path, prefix: str = "similarity") -> None:
+        for name in ("indptr", "indices", "data"):
+            np.save(directory / f"{prefix}_{name}.npy", getattr(self, name), allow_pickle=False)
+        np.save(directory / "popularity.npy", self.popularity, allow_pickle=False)
+
+    @classmethod
+    def load(
+        cls, directory: Path, prefix: str = "similarity", *, mmap: bool = True
+    ) -> ItemItemModel:
+        mode: Literal["r"] | None = "r" if mmap else None
+
+        def arr(name: str) -> np.ndarray:
+            return np.load(directory / name, mmap_mode=mode, allow_pickle=False)
+
+        return cls(
+            arr(f"{prefix}_indptr.npy"),
+            arr(f"{prefix}_indices.npy"),
+            arr(f"{prefix}_data.npy"),
+            np.load(directory / "popularity.npy", allow_pickle=False),
+        )

@@ -1,0 +1,303 @@
+"""Train a model from files: parse, fit, place cold items, evaluate, save.
+
+This is what ``POST /api/models`` runs in a worker and what ``recostack
+train`` runs in the terminal. It touches only the files it is given and the
+output directory; statistics come back in the reference's schema.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from recostack.algorithms.cold_items import place_cold_items
+from recostack.algorithms.interactions import Interactions
+from recostack.algorithms.item_item import ItemItemModel
+from recostack.algorithms.itemknn import BM25ItemKNN, ItemKNNConfig
+from recostack.algorithms.popularity import Popularity
+from recostack.algorithms.sar import SAR, SARConfig
+from recostack.data.catalog import Catalog, parse_catalog_file
+from recostack.data.ids import Vocabulary
+from recostack.data.report import format_timespan
+from recostack.data.usage import UsageData, parse_usage_path
+from recostack.errors import NotFound, ParsingFailed, TrainingFailed
+from recostack.evaluation.report import evaluation_metrics
+from recostack.training.parameters import Algorithm, TrainingParameters
+from recostack.training.trained_model import ServingOptions, TrainedModel
+
+__all__ = [
+    "FittedModel",
+    "Progress",
+    "TrainingResult",
+    "evaluate_model",
+    "fit_model",
+    "train_from_paths",
+    "train_model",
+]
+
+Progress = Callable[[str, float], None]
+COLD_NEIGHBORS = 50
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    """A fitted model with what evaluation needs of its training data."""
+
+    model: TrainedModel
+    train_history: sp.csr_matrix  # users × items affinities of the training data
+    train_users: Vocabulary
+    extra_statistics: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    model: TrainedModel
+    statistics: dict[str, Any]
+    model_dir: Path
+
+
+def _resolve(container_dir: Path, relative: str, field: str) -> Path:
+    path = (container_dir / relative).resolve()
+    root = container_dir.resolve()
+    if root != path and root not in path.parents:
+        raise NotFound(f"{field} {relative!r} is outside the container", field=field)
+    if not path.exists():
+        raise NotFound(f"{field} {relative!r} was not found in the container", field=field)
+    return path
+
+
+def _interactions(usage: UsageData) -> Interactions:
+    return Interactions(
+        len(usage.users),
+        len(usage.items),
+        usage.user_index,
+        usage.item_index,
+        usage.timestamp,
+        usage.weight,
+    )
+
+
+def fit_model(
+    params: TrainingParameters,
+    usage: UsageData,
+    catalog: Catalog | None = None,
+    progress: Progress | None = None,
+) -> FittedModel:
+    """Fit the algorithm ``params`` name on parsed usage; returns the model and extra stats."""
+    inter = _interactions(usage)
+    extra: dict[str, Any] = {}
+    history: sp.csr_matrix
+    item_item: ItemItemModel
+    if params.algorithm is Algorithm.SAR:
+        sar = SAR(
+            SARConfig(
+                support_threshold=params.support_threshold,
+                cooccurrence_unit=params.cooccurrence_unit.value,
+                similarity_function=params.similarity_function.value,
+                enable_user_affinity=params.enable_user_affinity,
+                half_life_days=float(params.decay_period_in_days),
+                max_neighbors=params.max_neighbors,
+            )
+        ).fit(inter, None if progress is None else (lambda f: progress("similarity", f)))
+        assert sar.item_item is not None and sar.user_affinity is not None
+        item_item, history = sar.item_item, sar.user_affinity
+    elif params.algorithm is Algorithm.ITEMKNN:
+        knn = BM25ItemKNN(
+            ItemKNNConfig(neighbors=params.knn_neighbors, k1=params.bm25_k1, b=params.bm25_b)
+        ).fit(inter)
+        assert knn.item_item is not None and knn.user_affinity is not None
+        item_item, history = knn.item_item, knn.user_affinity
+    else:
+        pop = Popularity().fit(inter)
+        assert pop.item_item is not None and pop.user_affinity is not None
+        item_item, history = pop.item_item, pop.user_affinity
+    if params.enable_cold_item_placement and catalog is not None and catalog.features:
+        if progress is not None:
+            progress("cold items", 0.0)
+        warm = item_item.popularity > 0
+        combined, cold = place_cold_items(
+            item_item.to_csr(),
+            catalog.features,
+            warm,
+            cold_to_cold=params.enable_cold_to_cold_recommendations,
+            neighbors=params.max_neighbors or COLD_NEIGHBORS,
+        )
+        item_item = ItemItemModel.from_similarity(combined, item_item.popularity)
+        extra["catalogFeatureWeights"] = cold.to_wire()
+        extra["coldItemsPlaced"] = int((~warm).sum())
+    options = ServingOptions(
+        allow_seed_items=params.allow_seed_items_in_recommendations,
+        enable_backfilling=params.enable_backfilling or params.algorithm is Algorithm.POPULARITY,
+        enable_user_affinity=params.enable_user_affinity,
+        enable_user_to_item=params.enable_user_to_item_recommendations,
+        half_life_days=float(params.decay_period_in_days),
+        reference_time=inter.latest_time,
+    )
+    model = TrainedModel(
+        algorithm=params.algorithm.value,
+        items=usage.items,
+        item_item=item_item,
+        options=options,
+        users=usage.users if params.enable_user_to_item_recommendations else None,
+        history=history if params.enable_user_to_item_recommendations else None,
+        properties=catalog.properties() if catalog is not None else None,
+        parameters=params.to_wire(),
+    )
+    return FittedModel(model, history, usage.users, extra)
+
+
+def evaluate_model(
+    model: TrainedModel,
+    train_history: sp.csr_matrix,
+    train_users: Vocabulary,
+    test: UsageData,
+    ks: range = range(1, 11),
+) -> dict[str, Any]:
+    """The reference's evaluation metrics of ``model`` on a test usage set.
+
+    Test users without training history are not evaluated (``usersInTest``
+    counts the evaluated ones); items are the test events' items.
+    """
+    test_users_in_train = train_users.indices(test.users.ids)
+    keep_users = test_users_in_train >= 0
+    rows_of_test_user = np.full(len(test.users), -1, dtype=np.int64)
+    rows_of_test_user[keep_users] = np.arange(int(keep_users.sum()))
+    ev_rows = rows_of_test_user[test.user_index]
+    ok = ev_rows >= 0
+    n_eval = int(keep_users.sum())
+    truth = sp.csr_matrix(
+        (np.ones(int(ok.sum()), dtype=np.float32), (ev_rows[ok], test.item_index[ok])),
+        shape=(n_eval, model.n_items),
+    )
+    truth.sum_duplicates()
+    truth.data[:] = 1.0
+    histories = train_history[test_users_in_train[keep_users]]
+    k = max(ks)
+    recs = model.item_item.recommend_batch(
+        histories,
+        k,
+        exclude_seen=not model.options.allow_seed_items,
+        backfill=model.options.enable_backfilling,
+    )
+    return evaluation_metrics(recs, truth, train_history, model.n_items, ks=ks).to_dict()
+
+
+def train_model(
+    params: TrainingParameters,
+    *,
+    container_dir: Path,
+    out_dir: Path,
+    progress: Progress | None = None,
+) -> TrainingResult:
+    """Train on the files ``params`` names relative to ``container_dir``; save to ``out_dir``."""
+    return train_from_paths(
+        params,
+        usage_path=_resolve(container_dir, params.usage_relative_path, "usageRelativePath"),
+        catalog_path=(
+            _resolve(container_dir, params.catalog_file_relative_path, "catalogFileRelativePath")
+            if params.catalog_file_relative_path
+            else None
+        ),
+        evaluation_path=(
+            _resolve(
+                container_dir, params.evaluation_usage_relative_path, "evaluationUsageRelativePath"
+            )
+            if params.evaluation_usage_relative_path
+            else None
+        ),
+        out_dir=out_dir,
+        progress=progress,
+    )
+
+
+def train_from_paths(
+    params: TrainingParameters,
+    *,
+    usage_path: Path,
+    out_dir: Path,
+    catalog_path: Path | None = None,
+    evaluation_path: Path | None = None,
+    progress: Progress | None = None,
+) -> TrainingResult:
+    """Parse, fit, evaluate and save; statistics in the reference's schema.
+
+    A file without any valid line raises :class:`TrainingFailed` whose
+    ``detail`` holds the statistics so far (with the parsing reports).
+    """
+    started = time.perf_counter()
+    stats: dict[str, Any] = {}
+
+    def step(name: str, fraction: float) -> None:
+        if progress is not None:
+            progress(name, fraction)
+
+    def failed(message: str, exc: Exception) -> TrainingFailed:
+        stats["totalDuration"] = format_timespan(time.perf_counter() - started)
+        return TrainingFailed(message, detail=stats)
+
+    catalog: Catalog | None = None
+    if catalog_path is not None:
+        step("parsing catalog", 0.0)
+        try:
+            catalog, report = parse_catalog_file(catalog_path)
+        except ParsingFailed as exc:
+            stats["catalogParsing"] = exc.detail
+            raise failed(f"catalog: {exc.message}", exc) from exc
+        stats["catalogParsing"] = report.to_dict()
+    step("parsing usage", 0.0)
+    try:
+        usage, usage_report = parse_usage_path(
+            usage_path, known_items=catalog.items if catalog is not None else None
+        )
+    except ParsingFailed as exc:
+        stats["usageEventsParsing"] = exc.detail
+        raise failed(f"usage: {exc.message}", exc) from exc
+    stats["usageEventsParsing"] = usage_report.to_dict()
+
+    step("training", 0.0)
+    fit_started = time.perf_counter()
+    fitted = fit_model(params, usage, catalog, progress)
+    model = fitted.model
+    training_seconds = time.perf_counter() - fit_started
+    n_usage_items = int(np.unique(usage.item_index).size)
+    stats.update(
+        {
+            "trainingDuration": format_timespan(training_seconds),
+            "numberOfCatalogItems": catalog.n_items if catalog is not None else None,
+            "numberOfUsers": len(usage.users),
+            "numberOfUsageItems": n_usage_items,
+            "numberOfUsageEvents": usage.n_events,
+            "catalogCoverage": (
+                round(n_usage_items / catalog.n_items, 6) if catalog and catalog.n_items else None
+            ),
+            "algorithm": params.algorithm.value,
+            "similarityNonZeros": model.item_item.nnz,
+        }
+    )
+    stats.update(fitted.extra_statistics)
+    if evaluation_path is not None:
+        step("evaluating", 0.0)
+        eval_started = time.perf_counter()
+        try:
+            test, test_report = parse_usage_path(evaluation_path, known_items=model.items)
+        except ParsingFailed as exc:
+            stats["evaluation"] = {"usageEventsParsing": exc.detail}
+            raise failed(f"evaluation usage: {exc.message}", exc) from exc
+        metrics = evaluate_model(model, fitted.train_history, fitted.train_users, test)
+        stats["evaluation"] = {
+            "duration": format_timespan(time.perf_counter() - eval_started),
+            "usageEventsParsing": test_report.to_dict(),
+            "metrics": metrics,
+        }
+    step("saving", 0.0)
+    stats["totalDuration"] = format_timespan(time.perf_counter() - started)
+    model.statistics = stats
+    model.save(out_dir)
+    step("done", 1.0)
+    return TrainingResult(model=model, statistics=stats, model_dir=out_dir)

@@ -1,0 +1,332 @@
+"""A trained model as the service loads it: vocabularies, weights, metadata.
+
+:class:`TrainedModel` is the edge where external string ids meet the
+index-level :class:`~recostack.algorithms.item_item.ItemItemModel`. It is
+saved as a directory of ``.npy`` arrays (loaded memory-mapped, never
+pickled) and one ``model.json``; it is read-only once built, so a single
+instance serves concurrent requests.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+from recostack.algorithms.interactions import SECONDS_PER_DAY
+from recostack.algorithms.item_item import ItemItemModel, ScoredItems
+from recostack.data.events import event_weight
+from recostack.data.ids import Vocabulary
+from recostack.errors import Invalid
+
+__all__ = ["FORMAT_VERSION", "Recommendation", "ServingOptions", "TrainedModel", "UsageEvent"]
+
+FORMAT_VERSION = 1
+MAX_RECOMMENDATIONS = 100
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    item_id: str
+    score: float
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"recommendedItemId": self.item_id, "score": self.score}
+
+
+@dataclass(frozen=True)
+class UsageEvent:
+    """One recent event sent with a personalized request."""
+
+    item_id: str
+    timestamp: datetime | None = None
+    event_type: str | None = None
+    weight: float | None = None
+
+
+@dataclass(frozen=True)
+class ServingOptions:
+    """How the model answers, fixed at training time by its parameters."""
+
+    allow_seed_items: bool = False
+    enable_backfilling: bool = True
+    enable_user_affinity: bool = False
+    enable_user_to_item: bool = False
+    half_life_days: float = 30.0
+    reference_time: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _timestamp(value: datetime | None, now: float) -> float:
+    if value is None:
+        return now
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+class TrainedModel:
+    """Everything needed to serve one model."""
+
+    def __init__(
+        self,
+        *,
+        algorithm: str,
+        items: Vocabulary,
+        item_item: ItemItemModel,
+        options: ServingOptions,
+        users: Vocabulary | None = None,
+        history: sp.csr_matrix | None = None,
+        properties: dict[str, np.ndarray] | None = None,
+        parameters: dict[str, Any] | None = None,
+        statistics: dict[str, Any] | None = None,
+    ) -> None:
+        if len(items) != item_item.n_items:
+            raise ValueError("item vocabulary and weights disagree on the number of items")
+        self.algorithm = algorithm
+        self.items = items
+        self.item_item = item_item
+        self.options = options
+        self.users = users
+        self.history = history
+        self.properties = properties or {}
+        self.parameters = parameters or {}
+        self.statistics = statistics or {}
+
+    # ---------------------------------------------------------------- sizing
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    @property
+    def nbytes(self) -> int:
+        total = self.item_item.nbytes + self.items.ids.nbytes
+        if self.users is not None:
+            total += self.users.ids.nbytes
+        if self.history is not None:
+            total += self.history.data.nbytes * 2 + self.history.indptr.nbytes
+        total += sum(v.nbytes for v in self.properties.values())
+        return int(total)
+
+    # ------------------------------------------------------------- ids ↔ idx
+    def item_index(self, item_id: str) -> int | None:
+        return self.items.index(item_id)
+
+    def to_recommendations(self, scored: ScoredItems) -> list[Recommendation]:
+        ids = self.items.ids[scored.items].tolist()
+        return [
+            Recommendation(str(i), float(s))
+            for i, s in zip(ids, scored.scores.tolist(), strict=True)
+        ]
+
+    def user_history(self, user_id: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """A known user's stored items and affinities (empty when not stored)."""
+        empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
+        if user_id is None or self.users is None or self.history is None:
+            return empty
+        if not self.options.enable_user_to_item:
+            return empty
+        u = self.users.index(user_id)
+        if u is None:
+            return empty
+        start, end = int(self.history.indptr[u]), int(self.history.indptr[u + 1])
+        return (
+            self.history.indices[start:end].astype(np.int64),
+            np.asarray(self.history.data[start:end], dtype=np.float32),
+        )
+
+    def event_affinities(
+        self, events: Sequence[UsageEvent], user_id: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Item indices and affinities of a request's events merged with the stored history.
+
+        With user affinity, each event weighs its type (or custom weight) and
+        is halved every half-life before the newest event of the request;
+        the stored history (decayed to the training time) is decayed the rest
+        of the way. Without it, every item used counts 1. Unknown items are
+        ignored.
+        """
+        opts = self.options
+        stored_items, stored_weights = self.user_history(user_id)
+        n = len(events)
+        idx = np.empty(n, dtype=np.int64)
+        weights = np.empty(n, dtype=np.float64)
+        times = np.empty(n, dtype=np.float64)
+        now = time.time()
+        for i, ev in enumerate(events):
+            j = self.items.index(ev.item_id)
+            idx[i] = -1 if j is None else j
+            if ev.weight is not None:
+                weights[i] = ev.weight
+            else:
+                w = event_weight(ev.event_type)
+                if w is None:
+                    raise Invalid(f"unknown eventType {ev.event_type!r}", field="eventType")
+                weights[i] = w
+            times[i] = _timestamp(ev.timestamp, now)
+        known = idx >= 0
+        idx, weights, times = idx[known], weights[known], times[known]
+        if not opts.enable_user_affinity:
+            items = np.unique(np.concatenate([stored_items, idx]))
+            return items, np.ones(items.size, dtype=np.float32)
+        if idx.size:
+            ref = max(float(times.max()), float(opts.reference_time) if stored_items.size else 0.0)
+            half_life = opts.half_life_days * SECONDS_PER_DAY
+            weights = weights * np.exp2(-(ref - times) / half_life)
+            stored_scale = np.exp2(-(ref - opts.reference_time) / half_life)
+        else:
+            stored_scale = 1.0
+        all_items = np.concatenate([stored_items, idx])
+        all_weights = np.concatenate([stored_weights * stored_scale, weights])
+        if all_items.size == 0:
+            return all_items, all_weights.astype(np.float32)
+        items, inverse = np.unique(all_items, return_inverse=True)
+        summed = np.bincount(inverse, weights=all_weights, minlength=items.size)
+        return items, summed.astype(np.float32)
+
+    # --------------------------------------------------------------- scoring
+    def score_item(
+        self,
+        item: int | None,
+        count: int,
+        *,
+        allowed: np.ndarray | None = None,
+        exclude: np.ndarray | None = None,
+    ) -> ScoredItems:
+        """Top items next to one seed item (index), with rules' mask and exclusions."""
+        opts = self.options
+        if item is None:
+            candidates = ScoredItems.empty()
+        else:
+            candidates = self.item_item.neighbours(item)
+            if not opts.allow_seed_items:
+                seed = np.array([item], dtype=np.int64)
+                exclude = seed if exclude is None else np.concatenate([exclude, seed])
+        return self.item_item.top_k(
+            candidates,
+            count,
+            exclude=exclude,
+            allowed=allowed,
+            backfill=opts.enable_backfilling,
+            presorted=True,
+        )
+
+    def score_history(
+        self,
+        items: np.ndarray,
+        weights: np.ndarray,
+        count: int,
+        *,
+        allowed: np.ndarray | None = None,
+        exclude: np.ndarray | None = None,
+    ) -> ScoredItems:
+        """Top items for a history of (item index, affinity) pairs."""
+        candidates = self.item_item.score_history(items, weights)
+        if not self.options.allow_seed_items and items.size:
+            exclude = items if exclude is None else np.concatenate([exclude, items])
+        return self.item_item.top_k(
+            candidates,
+            count,
+            exclude=exclude,
+            allowed=allowed,
+            backfill=self.options.enable_backfilling,
+        )
+
+    def recommend_item(
+        self, item_id: str, count: int = 10, *, allowed: np.ndarray | None = None
+    ) -> list[Recommendation]:
+        """Item-to-item recommendations; an unknown item gives [] (or popular items)."""
+        _check_count(count)
+        return self.to_recommendations(
+            self.score_item(self.items.index(item_id), count, allowed=allowed)
+        )
+
+    def recommend_events(
+        self,
+        events: Sequence[UsageEvent],
+        count: int = 10,
+        user_id: str | None = None,
+        *,
+        allowed: np.ndarray | None = None,
+    ) -> list[Recommendation]:
+        """Personalized recommendations from recent events (and the stored history)."""
+        _check_count(count)
+        items, weights = self.event_affinities(events, user_id)
+        return self.to_recommendations(self.score_history(items, weights, count, allowed=allowed))
+
+    # ------------------------------------------------------------- artifacts
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.items.save(str(directory / "items.npy"))
+        self.item_item.save(directory)
+        if self.users is not None:
+            self.users.save(str(directory / "users.npy"))
+        if self.history is not None:
+            for name in ("indptr", "indices", "data"):
+                np.save(directory / f"history_{name}.npy", getattr(self.history, name))
+        property_names = list(self.properties)
+        for i, name in enumerate(property_names):
+            np.save(directory / f"property_{i}.npy", self.properties[name], allow_pickle=False)
+        meta = {
+            "formatVersion": FORMAT_VERSION,
+            "algorithm": self.algorithm,
+            "options": self.options.to_dict(),
+            "properties": property_names,
+            "hasUsers": self.users is not None,
+            "hasHistory": self.history is not None,
+            "parameters": self.parameters,
+            "statistics": self.statistics,
+        }
+        (directory / "model.json").write_text(json.dumps(meta, indent=1))
+
+    @classmethod
+    def load(cls, directory: Path, *, mmap: bool = True) -> TrainedModel:
+        meta = json.loads((directory / "model.json").read_text())
+        if meta.get("formatVersion") != FORMAT_VERSION:
+            raise Invalid(f"unsupported model format {meta.get('formatVersion')!r} in {directory}")
+        mode: Literal["r"] | None = "r" if mmap else None
+        items = Vocabulary.load(str(directory / "items.npy"), mmap=mmap)
+        users = (
+            Vocabulary.load(str(directory / "users.npy"), mmap=mmap) if meta["hasUsers"] else None
+        )
+        history = None
+        if meta["hasHistory"]:
+            parts = [
+                np.load(directory / f"history_{n}.npy", mmap_mode=mode, allow_pickle=False)
+                for n in ("indptr", "indices", "data")
+            ]
+            history = sp.csr_matrix(
+                (parts[2], parts[1], parts[0]), shape=(len(users or []), len(items))
+            )
+        properties = {
+            name: np.load(directory / f"property_{i}.npy", allow_pickle=False)
+            for i, name in enumerate(meta["properties"])
+        }
+        return cls(
+            algorithm=meta["algorithm"],
+            items=items,
+            item_item=ItemItemModel.load(directory, mmap=mmap),
+            options=ServingOptions(**meta["options"]),
+            users=users,
+            history=history,
+            properties=properties,
+            parameters=meta["parameters"],
+            statistics=meta["statistics"],
+        )
+
+
+def _check_count(count: int) -> None:
+    if not 1 <= count <= MAX_RECOMMENDATIONS:
+        raise Invalid(
+            f"recommendationCount must be between 1 and {MAX_RECOMMENDATIONS}, got {count}",
+            field="recommendationCount",
+        )
