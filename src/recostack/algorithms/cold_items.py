@@ -56,7 +56,7 @@ def fit_feature_weights(
     codes: dict[str, np.ndarray],
     warm: np.ndarray,
     *,
-    max_pairs: int = 200_000,
+    max_pairs: int = 50_000,
     seed: int = 0,
 ) -> ColdItemModel:
     """Least-squares weights of feature agreement for the similarity of warm pairs."""
@@ -80,7 +80,11 @@ def fit_feature_weights(
     b = np.concatenate([cols, rb])
     y = np.concatenate([vals, rvals])
     x = np.column_stack([np.ones(a.size), _agreement(codes, a, b)])
-    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    # normal equations (a handful of columns), with a tiny ridge for features
+    # that never or always agree
+    gram = x.T @ x
+    gram[np.diag_indices_from(gram)] += 1e-6 * max(1.0, float(np.trace(gram)) / gram.shape[0])
+    coef = np.linalg.solve(gram, x.T @ y)
     names = list(codes)
     return ColdItemModel(
         float(coef[0]), {n: float(w) for n, w in zip(names, coef[1:], strict=True)}
