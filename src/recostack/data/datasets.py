@@ -102,14 +102,22 @@ def movielens_100k_files(dest_dir: Path) -> dict[str, Path]:
     is_test = rank < np.maximum(1, (size * 0.1).round()).astype(int)
     (dest_dir / "train.csv").write_text("\n".join(lines[~is_test.to_numpy()]) + "\n")
     (dest_dir / "test.csv").write_text("\n".join(lines[is_test.to_numpy()]) + "\n")
-    rows = []
-    for m in ml.movies.itertuples(index=False):
-        title = str(m.title).replace(",", " ").replace('"', "")
-        genres = [g for g in m.genres if g]
-        feats = [f"decade={str(m.year)[:3]}0s"] if str(m.year).isdigit() else []
+    rows: list[str] = []
+    movies = ml.movies
+    for item_id, raw_title, year, genre_list in zip(
+        movies["item_id"].tolist(),
+        movies["title"].tolist(),
+        movies["year"].tolist(),
+        movies["genres"].tolist(),
+        strict=True,
+    ):
+        title = str(raw_title).replace(",", " ").replace('"', "")
+        genres = [str(g) for g in genre_list if g]
+        year_text = str(year)
+        feats = [f"decade={year_text[:3]}0s"] if year_text.isdigit() else []
         feats += [f"genre_{g.replace(chr(39), '').replace('-', '')}=yes" for g in genres][:19]
         category = genres[0] if genres else ""
-        rows.append(",".join([f"m{m.item_id}", title, category, "", *feats]))
+        rows.append(",".join([f"m{item_id}", title, category, "", *feats]))
     catalog = dest_dir / "catalog.csv"
     catalog.write_text("\n".join(rows) + "\n")
     return {

@@ -33,7 +33,7 @@ class Vocabulary:
     @classmethod
     def from_unique(cls, values: Iterable[str]) -> Vocabulary:
         """Build from values that may repeat; first occurrence order is kept."""
-        return cls(pd.unique(pd.Series(list(values), dtype=object)).astype(str))
+        return cls(np.asarray(pd.unique(pd.Series(list(values), dtype=object))).astype(str))
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
