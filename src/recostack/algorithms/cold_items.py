@@ -41,6 +41,8 @@ def encode_features(features: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 class ColdItemModel:
     intercept: float
     weights: dict[str, float]
+    #: predictions are capped at the largest similarity seen among warm pairs
+    ceiling: float = 1.0
 
     def to_wire(self) -> dict[str, float]:
         return {name: round(w, 6) for name, w in self.weights.items()}
@@ -122,7 +124,7 @@ def _predicted(
         total = total + w * (r_onehot @ c_onehot)
     total = total.tocsr()
     total.data += model.intercept
-    total.data[total.data <= 0] = 0
+    np.clip(total.data, 0, model.ceiling, out=total.data)
     total.eliminate_zeros()
     return total
 
