@@ -1,0 +1,181 @@
+"""Reranking ``property:diversity:weight``: greedy maximal-marginal-relevance.
+
+Given candidates best first (item indices and their model scores), the list is
+rebuilt one pick at a time. At each step the pick is the remaining candidate
+``i`` maximising
+
+    adjusted(i) = (score(i) - min(score)) / spread  -  Σ_r weight_r * count_r(i)
+
+where ``count_r(i)`` is how many already-picked items have the same value of
+rule ``r``'s property as ``i`` (a missing value, ``""``, is never counted as
+shared), and ``spread = max(score) - min(score)`` over the candidates' finite
+scores (1 when they are all equal): relevance is rescaled to [0, 1], which
+makes a weight independent of the model's score scale. A tie goes to the
+less penalised candidate (so the one with the lower score: diversity wins
+ties), then to the earlier one. So:
+
+- weight 0 changes nothing (the input order is returned);
+- weight 0.5: an item is passed over for one whose value is not yet shown if
+  its score is less than half the candidates' spread above it;
+- weight ≥ 1: an unseen value always wins over a repeated one, so values
+  interleave (round-robin, each value's items in score order).
+
+NaN scores count as -inf; candidates at -inf come last, in input order.
+
+Several rules compose: their penalties add up, in the order given (the order
+only matters for reporting; the sum is symmetric). The returned scores are the
+model's, unchanged, so they need not be decreasing after reranking.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from recostack.errors import Invalid
+from recostack.rules.properties import ItemProperties
+
+__all__ = ["RerankRule", "candidate_pool_size", "parse_reranking", "rerank"]
+
+RERANK_OPS: tuple[str, ...] = ("diversity",)
+
+
+@dataclass(frozen=True, slots=True)
+class RerankRule:
+    """One parsed rule ``property:diversity:weight``."""
+
+    text: str
+    property: str
+    op: str
+    weight: float
+
+
+def _invalid(text: str, problem: str) -> Invalid:
+    return Invalid(f"reranking {text!r}: {problem}", field="reranking", detail={"reranking": text})
+
+
+@lru_cache(maxsize=1024)
+def parse_reranking(text: str) -> RerankRule:
+    """Parse ``property:diversity:weight``; raise :class:`Invalid` (``field="reranking"``)."""
+    if not isinstance(text, str):
+        raise Invalid(f"reranking {text!r}: must be a string", field="reranking")
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise _invalid(text, "expected property:diversity:weight")
+    prop, op, raw_weight = parts
+    if not prop:
+        raise _invalid(text, "the property name is missing")
+    if op not in RERANK_OPS:
+        raise _invalid(text, f"unknown op {op!r} (ops: {', '.join(RERANK_OPS)})")
+    try:
+        weight = float(raw_weight)
+    except ValueError:
+        raise _invalid(text, f"weight {raw_weight!r} is not a number") from None
+    if not math.isfinite(weight) or weight < 0:
+        raise _invalid(text, f"weight {raw_weight!r} must be a finite number ≥ 0")
+    return RerankRule(text, prop, op, weight)
+
+
+def candidate_pool_size(k: int, n_rules: int) -> int:
+    """How many candidates to ask the model for to return ``k`` items.
+
+    ``k`` with no reranking rule; else 5×k, at least 100 and at most 500 (but
+    never fewer than ``k``), enough for diversity to have something to pick.
+    """
+    if n_rules == 0:
+        return k
+    return max(k, min(max(5 * k, 100), 500))
+
+
+def rerank(
+    items: np.ndarray,
+    scores: np.ndarray,
+    rules: Iterable[str],
+    props: ItemProperties,
+    k: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rerank candidates (best first) by ``rules``; return the first ``k`` (items, scores)."""
+    items = np.asarray(items, dtype=np.intp)
+    scores = np.asarray(scores, dtype=np.float64)
+    if items.shape != scores.shape or items.ndim != 1:
+        raise ValueError("items and scores must be 1-D arrays of the same length")
+    k = len(items) if k is None else max(0, min(k, len(items)))
+    parsed = [parse_reranking(text) for text in rules]
+    for rule in parsed:
+        if rule.property not in props:
+            known = ", ".join(sorted(props.names)) or "none"
+            raise _invalid(rule.text, f"unknown property {rule.property!r} (properties: {known})")
+    active = [rule for rule in parsed if rule.weight > 0]
+    if not active or len(items) <= 1:
+        return items[:k], scores[:k]
+    groups = []
+    for rule in active:
+        column = props.column(rule.property)
+        groups.append(_RuleCodes(column.codes[items], column.empty_code, rule.weight))
+    order = _diversity_order(scores, groups, k)
+    return items[order], scores[order]
+
+
+@dataclass(frozen=True, slots=True)
+class _RuleCodes:
+    """One active rule over the candidates: each one's value code, and the rule's weight."""
+
+    codes: np.ndarray
+    empty: int
+    weight: float
+
+
+def _diversity_order(scores: np.ndarray, rules: list[_RuleCodes], k: int) -> np.ndarray:
+    """Positions of the greedy picks (see the module docstring for the objective).
+
+    One vectorised pass per pick: ``adjusted`` starts as the relevance and
+    loses ``weight`` on every candidate sharing the picked value, rule by
+    rule; the pick is its arg-max (a picked candidate drops to -inf).
+    """
+    ranked = scores > -np.inf  # False for NaN and -inf: those come last
+    all_ranked = bool(ranked.all())
+    low, high = (float(scores.min()), float(scores.max())) if all_ranked else (0.0, 0.0)
+    if not (all_ranked and math.isfinite(high) and math.isfinite(low)):
+        finite = np.isfinite(scores)
+        low, high = (
+            (float(scores[finite].min()), float(scores[finite].max()))
+            if finite.any()
+            else (0.0, 0.0)
+        )
+    spread = high - low
+    if not (spread > 0 and math.isfinite(spread)):
+        spread = 1.0
+    relevance = (scores - low) / spread
+    if not all_ranked:
+        relevance[~ranked] = -np.inf
+    adjusted = relevance.copy()
+    # Per rule: each candidate's code, and the candidates holding a code (built on first use).
+    plan: list[tuple[np.ndarray, list[int], int, float, dict[int, np.ndarray]]] = [
+        (rule.codes, rule.codes.tolist(), rule.empty, rule.weight, {}) for rule in rules
+    ]
+    picks: list[int] = []
+    for _ in range(k):
+        pick = int(adjusted.argmax())
+        best = adjusted[pick]
+        if best == -np.inf:  # only NaN / -inf candidates left
+            break
+        if best != relevance[pick]:  # penalised: a tie goes to the lower score, then earlier
+            ties = (adjusted == best).nonzero()[0]
+            if len(ties) > 1:
+                pick = int(ties[np.argmin(relevance[ties])])
+        picks.append(pick)
+        adjusted[pick] = -np.inf
+        for codes, code_list, empty, weight, holders in plan:
+            code = code_list[pick]
+            if code != empty:
+                sharing = holders.get(code)
+                if sharing is None:
+                    sharing = holders[code] = (codes == code).nonzero()[0]
+                adjusted[sharing] -= weight
+    if len(picks) < k:
+        picks.extend(np.flatnonzero(~ranked)[: k - len(picks)].tolist())
+    return np.asarray(picks, dtype=np.intp)
