@@ -25,6 +25,7 @@ from recostack.algorithms.item_item import ItemItemModel, ScoredItems
 from recostack.data.events import event_weight
 from recostack.data.ids import Vocabulary
 from recostack.errors import Invalid
+from recostack.rules.properties import ItemProperties
 
 __all__ = ["FORMAT_VERSION", "Recommendation", "ServingOptions", "TrainedModel", "UsageEvent"]
 
@@ -101,6 +102,16 @@ class TrainedModel:
         self.properties = properties or {}
         self.parameters = parameters or {}
         self.statistics = statistics or {}
+        self._item_properties: ItemProperties | None = None
+
+    @property
+    def item_properties(self) -> ItemProperties:
+        """Catalog properties prepared for business rules (built once, on first use)."""
+        if self._item_properties is None:
+            self._item_properties = ItemProperties(self.properties, n_items=self.n_items).prepare(
+                numeric=True
+            )
+        return self._item_properties
 
     # ---------------------------------------------------------------- sizing
     @property
