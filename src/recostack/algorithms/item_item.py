@@ -136,23 +136,31 @@ class ItemItemModel:
         return ScoredItems(self.indices[start:end].astype(np.int64), self.data[start:end])
 
     def score_history(self, items: np.ndarray, weights: np.ndarray) -> ScoredItems:
-        """Σ_i weight_i · row_i over a user's items: the candidates, unordered."""
+        """Σ_i weight_i · row_i over a user's items: the candidates, unordered.
+
+        Rows are gathered slice by slice (histories are short); the sum goes
+        through a dense ``bincount`` over all items when the gathered
+        entries are many compared with the catalog, else through a sort of
+        the few entries gathered.
+        """
         if items.size == 0:
             return ScoredItems.empty()
         if items.size == 1:
             row = self.neighbours(int(items[0]))
             return ScoredItems(row.items, row.scores * np.float32(weights[0]))
-        starts = self.indptr[items]
-        ends = self.indptr[items + 1]
-        lengths = ends - starts
-        total = int(lengths.sum())
+        starts = self.indptr[items].tolist()
+        ends = self.indptr[items + 1].tolist()
+        total = sum(e - s for s, e in zip(starts, ends, strict=True))
         if total == 0:
             return ScoredItems.empty()
-        # gather positions of all the rows' entries without a Python loop
-        offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-        positions = np.arange(total, dtype=np.int64) + offsets
-        cols = self.indices[positions]
-        vals = self.data[positions] * np.repeat(weights.astype(np.float32), lengths)
+        spans = list(zip(starts, ends, strict=True))
+        cols = np.concatenate([self.indices[s:e] for s, e in spans])
+        vals = np.concatenate([self.data[s:e] for s, e in spans])
+        vals *= np.repeat(weights.astype(np.float32, copy=False), [e - s for s, e in spans])
+        if 8 * total >= self.n_items:
+            dense = np.bincount(cols, weights=vals, minlength=self.n_items)
+            nonzero = np.flatnonzero(dense)
+            return ScoredItems(nonzero, dense[nonzero].astype(np.float32))
         uniq, inverse = np.unique(cols, return_inverse=True)
         sums = np.bincount(inverse, weights=vals, minlength=uniq.size).astype(np.float32)
         return ScoredItems(uniq.astype(np.int64), sums)
