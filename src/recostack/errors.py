@@ -6,7 +6,8 @@ raises the same classes from error responses::
 
     RecostackError
     ├── Invalid            bad input: a parameter, a file, a request (400)
-    │   └── ParsingFailed  an input file had no valid line (400)
+    │   ├── ParsingFailed  an input file had no valid line (400)
+    │   └── TooLarge       an upload is over the size limit (413)
     ├── NotFound           no such model, item, scenario, ... (404)
     ├── Conflict           the request contradicts stored state (409)
     ├── Unauthorized       missing or wrong API key (401)
@@ -26,6 +27,7 @@ __all__ = [
     "NotFound",
     "ParsingFailed",
     "RecostackError",
+    "TooLarge",
     "TrainingFailed",
     "Unauthorized",
     "Unavailable",
@@ -67,6 +69,11 @@ class Invalid(RecostackError):
 
 class ParsingFailed(Invalid):
     code = "parsing_failed"
+
+
+class TooLarge(Invalid):
+    status_code = 413
+    code = "too_large"
 
 
 class NotFound(RecostackError):

@@ -1,0 +1,95 @@
+"""The FastAPI application: ``create_app(settings)``.
+
+Building the app opens the database (lazily) and the serving state; its
+lifespan starts the serving refresher and the in-process training workers
+(``settings.workers_in_process``) and stops them again. The schema must be
+migrated already (``recostack db upgrade``; ``recostack serve`` does it).
+For several uvicorn processes, ``recostack.api.app:create_app`` is a
+factory that reads the settings from the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from recostack.api import files, models, recommendations
+from recostack.api.errors import install_error_handlers
+from recostack.jobs.worker import WorkerThreads
+from recostack.serving.model_cache import ModelCache
+from recostack.serving.state import ServingState
+from recostack.settings import Settings, get_settings
+from recostack.store.engine import Database
+from recostack.store.serving_source import StoreSource
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """\
+Recostack's model training and recommendation API.
+
+Send an API key in the `x-api-key` header: an **admin** key for everything,
+a **recommend** key for the recommend endpoints only. Upload input files with
+`PUT /api/files/{container}/{path}`, train with `POST /api/models`, poll
+`GET /api/models/{modelId}`, then ask `.../recommend`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    db = Database.open(settings.effective_database_url)
+    serving = ServingState(
+        StoreSource(db.engine),
+        settings.models_dir,
+        ModelCache(settings.model_cache_bytes),
+        refresh_seconds=settings.state_refresh_seconds,
+    )
+    workers = (
+        WorkerThreads(
+            settings, db, settings.workers_in_process, isolate=settings.train_in_subprocess
+        )
+        if settings.workers_in_process
+        else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        serving.start()
+        if workers is not None:
+            workers.start()
+        try:
+            yield
+        finally:
+            if workers is not None:
+                workers.stop()
+            serving.stop()
+            db.dispose()
+
+    app = FastAPI(
+        title="Recostack",
+        version=_version(),
+        description=DESCRIPTION,
+        docs_url="/swagger",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.serving = serving
+    app.state.workers = workers
+    install_error_handlers(app)
+    app.include_router(recommendations.router)  # first: the hot path matches soonest
+    app.include_router(models.router)
+    app.include_router(files.router)
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("recostack")
+    except PackageNotFoundError:
+        return "0"

@@ -1,0 +1,145 @@
+"""Every error answer of the API, in one shape, decided in one place.
+
+``{"error": <code>, "message": <what is wrong>, "field": <which input>}``
+(``field`` when one input is to blame; ``detail`` when there is more to
+say, such as every validation problem of a request). The
+:mod:`recostack.errors` hierarchy carries its own status code; FastAPI's
+validation errors become 400 naming the first offending field; unknown
+routes and methods keep their 404/405; anything else is a logged 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from recostack.errors import RecostackError, Unauthorized
+
+__all__ = [
+    "ERROR_RESPONSES",
+    "ErrorBody",
+    "Responses",
+    "error_responses",
+    "field_name",
+    "install_error_handlers",
+]
+
+logger = logging.getLogger(__name__)
+
+_SOURCES = ("body", "query", "path", "header", "cookie")
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx and 5xx answer."""
+
+    error: str
+    message: str
+    field: str | None = None
+    detail: Any | None = None
+
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+def error_responses(**descriptions: str) -> Responses:
+    """OpenAPI entries for error answers: ``error_responses(e404="no such model")``."""
+    return {
+        int(code.removeprefix("e")): {"model": ErrorBody, "description": text}
+        for code, text in descriptions.items()
+    }
+
+
+#: the error answers every protected endpoint can give, for the OpenAPI document
+ERROR_RESPONSES = error_responses(
+    e400="invalid input (the field is named)",
+    e401="missing or wrong API key",
+    e403="the key's role may not do this",
+)
+
+
+def field_name(loc: Sequence[Any]) -> str:
+    """A validation error location as a field name: ``[2].eventType``, ``recommendationCount``."""
+    parts = list(loc)
+    source = parts.pop(0) if parts and parts[0] in _SOURCES else "body"
+    if not parts:
+        return str(source)
+    name = ""
+    for part in parts:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name
+
+
+def _message(error: dict[str, Any], field: str) -> str:
+    if error.get("type") == "json_invalid":
+        return "the request body is not valid JSON"
+    if error.get("type") == "missing" and field == "body":
+        return "a request body is required"
+    return f"{field}: {error.get('msg', 'invalid value')}"
+
+
+def _json(
+    status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+async def _recostack_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RecostackError)
+    headers = {"WWW-Authenticate": "ApiKey"} if isinstance(exc, Unauthorized) else None
+    return _json(exc.status_code, exc.to_dict(), headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {
+            "field": field_name(e.get("loc", ())),
+            "message": _message(e, field_name(e.get("loc", ()))),
+        }
+        for e in exc.errors()
+    ]
+    first = problems[0] if problems else {"field": "body", "message": "invalid request"}
+    body: dict[str, Any] = {
+        "error": "invalid",
+        "message": first["message"],
+        "field": first["field"],
+    }
+    if len(problems) > 1:
+        body["detail"] = problems
+    return _json(400, body)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404:
+        message = f"no such endpoint: {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"{request.method} is not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail) if exc.detail else phrase
+    code = phrase.lower().replace(" ", "_").replace("-", "_")
+    return _json(exc.status_code, {"error": code, "message": message}, exc.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return _json(500, {"error": "internal", "message": "internal server error"})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RecostackError, _recostack_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,113 @@
+"""``/api/files``: the input files that training parameters refer to (admin key)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import FileResponse
+
+from recostack.api.deps import AdminKey, SettingsDep
+from recostack.api.errors import ERROR_RESPONSES, error_responses
+from recostack.api.schemas import FilePublic, FileUploadPublic
+from recostack.errors import Invalid, NotFound, TooLarge
+from recostack.store import files
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/files", tags=["files"], responses=ERROR_RESPONSES)
+
+Container = Annotated[
+    str,
+    Path(
+        description="a container (blobContainerName): 1-63 letters, digits, '_', '-', '.'",
+        pattern=files.CONTAINER_PATTERN,
+    ),
+]
+FilePath = Annotated[str, Path(description="a path relative to the container", max_length=1024)]
+_NOT_FOUND = error_responses(e404="no such container or file")
+
+
+@router.put(
+    "/{container}/{path:path}",
+    status_code=201,
+    response_model=FileUploadPublic,
+    summary="Upload a file (the raw request body), replacing any file at that path",
+    responses={
+        200: {"model": FileUploadPublic, "description": "an existing file was replaced"},
+        **error_responses(e409="the path is a folder", e413="the file is over the size limit"),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def upload_file(
+    container: Container,
+    path: FilePath,
+    request: Request,
+    response: Response,
+    _: AdminKey,
+    settings: SettingsDep,
+) -> FileUploadPublic:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise Invalid("Content-Length is not a number", field="content-length")
+        if int(declared) > settings.max_upload_bytes:
+            raise TooLarge(
+                f"the file is larger than {settings.max_upload_bytes} bytes", field="body"
+            )
+    stored, created = await files.save_stream(
+        settings.files_dir, container, path, request.stream(), max_bytes=settings.max_upload_bytes
+    )
+    response.status_code = 201 if created else 200
+    return FileUploadPublic.uploaded(container, stored)
+
+
+@router.get("/{container}", summary="List the files of a container", responses=_NOT_FOUND)
+def list_files(container: Container, _: AdminKey, settings: SettingsDep) -> list[FilePublic]:
+    return [FilePublic.of(f) for f in files.list_container(settings.files_dir, container)]
+
+
+@router.get(
+    "/{container}/{path:path}",
+    summary="Download a file",
+    response_class=FileResponse,
+    responses={**_NOT_FOUND, 200: {"content": {"application/octet-stream": {}}}},
+)
+def download_file(
+    container: Container, path: FilePath, _: AdminKey, settings: SettingsDep
+) -> FileResponse:
+    target = files.resolve_path(settings.files_dir, container, path)
+    if not target.is_file():
+        raise NotFound(f"{path!r} is not a file in {container!r}", field="path")
+    return FileResponse(target, media_type="application/octet-stream", filename=target.name)
+
+
+@router.delete(
+    "/{container}/{path:path}",
+    status_code=204,
+    summary="Delete a file, or a folder and everything in it",
+    responses=_NOT_FOUND,
+)
+def delete_file(
+    container: Container, path: FilePath, _: AdminKey, settings: SettingsDep
+) -> Response:
+    files.delete_path(settings.files_dir, container, path)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/{container}",
+    status_code=204,
+    summary="Delete a container and its files",
+    responses=_NOT_FOUND,
+)
+def delete_container(container: Container, _: AdminKey, settings: SettingsDep) -> Response:
+    files.delete_container(settings.files_dir, container)
+    return Response(status_code=204)

@@ -1,0 +1,224 @@
+"""``/api/models/{modelId}/recommend`` and ``/api/models/default/recommend`` (recommend key).
+
+The hot path. The endpoints are declared like any other (that is their
+OpenAPI entry, and how FastAPI answers unusual requests), but a plain,
+valid request is bound by hand (:mod:`recostack.api.fast_route`): the key
+is checked against the in-memory key ring, the model comes from the
+process's cache (loaded in a worker thread on a miss), and the answer is
+written with orjson, without a response model.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from recostack.api.deps import API_KEY_HEADER, RecommendKey, ServingDep
+from recostack.api.errors import ERROR_RESPONSES, error_responses
+from recostack.api.fast_route import FastRoute, binds
+from recostack.api.schemas import RecommendationPublic, UsageEventCreate
+from recostack.serving.state import ServingState
+from recostack.training.trained_model import Recommendation, TrainedModel, UsageEvent
+
+__all__ = ["router"]
+
+MAX_EVENTS = 1000
+MAX_COUNT = 100
+DEFAULT_COUNT = 10
+MAX_ITEM_ID = 450
+MAX_USER_ID = 255
+
+router = APIRouter(
+    prefix="/api/models",
+    tags=["recommendations"],
+    route_class=FastRoute,
+    responses={
+        **ERROR_RESPONSES,
+        **error_responses(
+            e404="no such model, or no default model is set",
+            e409="the model is not Completed",
+        ),
+    },
+)
+
+ModelId = Annotated[str, Path(alias="modelId", description="a model id (UUID)")]
+ItemId = Annotated[
+    str, Query(alias="itemId", min_length=1, max_length=MAX_ITEM_ID, description="seed item")
+]
+UserId = Annotated[
+    str | None,
+    Query(alias="userId", max_length=MAX_USER_ID, description="merge this user's training history"),
+]
+Count = Annotated[
+    int, Query(alias="recommendationCount", ge=1, le=MAX_COUNT, description="number of results")
+]
+Events = Annotated[
+    list[UsageEventCreate] | None,
+    Body(max_length=MAX_EVENTS, description="the user's recent usage events"),
+]
+#: the answers are written by hand; the response model documents them
+Answer = list[RecommendationPublic]
+_EVENTS = TypeAdapter(list[UsageEventCreate])
+
+
+# --- binding plain requests by hand (see recostack.api.fast_route) ---------------
+
+
+def _plain_count(raw: str | None) -> int | None:
+    if raw is None:
+        return DEFAULT_COUNT
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 3):
+        return None
+    count = int(raw)
+    return count if 1 <= count <= MAX_COUNT else None
+
+
+def _bind_common(request: Request) -> dict[str, Any] | None:
+    serving: ServingState = request.app.state.serving
+    key = request.headers.get(API_KEY_HEADER)
+    role = serving.role_for(key) if key else None
+    count = _plain_count(request.query_params.get("recommendationCount"))
+    if role is None or count is None:
+        return None
+    arguments: dict[str, Any] = {"serving": serving, "_": role, "count": count}
+    if "modelId" in request.path_params:
+        arguments["model_id"] = request.path_params["modelId"]
+    return arguments
+
+
+async def _bind_item(request: Request) -> dict[str, Any] | None:
+    arguments = _bind_common(request)
+    item_id = request.query_params.get("itemId")
+    if arguments is None or not item_id or len(item_id) > MAX_ITEM_ID:
+        return None
+    arguments["item_id"] = item_id
+    return arguments
+
+
+async def _bind_events(request: Request) -> dict[str, Any] | None:
+    arguments = _bind_common(request)
+    user_id = request.query_params.get("userId")
+    if arguments is None or (user_id is not None and len(user_id) > MAX_USER_ID):
+        return None
+    body = await request.body()
+    events = None
+    if body:
+        media_type = request.headers.get("content-type", "").partition(";")[0]
+        if media_type.strip().lower() != "application/json":
+            return None
+        try:
+            events = _EVENTS.validate_json(body)
+        except ValidationError:
+            return None
+        if len(events) > MAX_EVENTS:
+            return None
+    arguments["events"] = events
+    arguments["user_id"] = user_id
+    return arguments
+
+
+# --- the endpoints -----------------------------------------------------------------
+
+
+async def _model(serving: ServingState, model_id: str) -> TrainedModel:
+    model = serving.cached_model(model_id)
+    if model is None:
+        model = await run_in_threadpool(serving.load_model, model_id)
+    return model
+
+
+def _answer(recommendations: list[Recommendation]) -> Response:
+    return Response(
+        orjson.dumps([r.to_wire() for r in recommendations]), media_type="application/json"
+    )
+
+
+def _personalized(
+    model: TrainedModel, events: list[UsageEventCreate] | None, count: int, user_id: str | None
+) -> Response:
+    usage = [
+        UsageEvent(
+            item_id=e.item_id,
+            timestamp=_utc(e.timestamp),
+            event_type=e.event_type,
+            weight=e.weight,
+        )
+        for e in events or ()
+    ]
+    return _answer(model.recommend_events(usage, count, user_id=user_id or None))
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+@router.get(
+    "/default/recommend",
+    summary="Item-to-item recommendations of the default model",
+    response_model=Answer,
+    response_class=Response,
+)
+@binds(_bind_item)
+async def recommend_item_default(
+    serving: ServingDep, _: RecommendKey, item_id: ItemId, count: Count = 10
+) -> Response:
+    model = await _model(serving, serving.default_id())
+    return _answer(model.recommend_item(item_id, count))
+
+
+@router.post(
+    "/default/recommend",
+    summary="Personalized recommendations of the default model",
+    response_model=Answer,
+    response_class=Response,
+)
+@binds(_bind_events)
+async def recommend_events_default(
+    serving: ServingDep,
+    _: RecommendKey,
+    events: Events = None,
+    user_id: UserId = None,
+    count: Count = 10,
+) -> Response:
+    model = await _model(serving, serving.default_id())
+    return _personalized(model, events, count, user_id)
+
+
+@router.get(
+    "/{modelId}/recommend",
+    summary="Item-to-item recommendations",
+    response_model=Answer,
+    response_class=Response,
+)
+@binds(_bind_item)
+async def recommend_item(
+    model_id: ModelId, serving: ServingDep, _: RecommendKey, item_id: ItemId, count: Count = 10
+) -> Response:
+    model = await _model(serving, model_id)
+    return _answer(model.recommend_item(item_id, count))
+
+
+@router.post(
+    "/{modelId}/recommend",
+    summary="Personalized recommendations",
+    response_model=Answer,
+    response_class=Response,
+)
+@binds(_bind_events)
+async def recommend_events(
+    model_id: ModelId,
+    serving: ServingDep,
+    _: RecommendKey,
+    events: Events = None,
+    user_id: UserId = None,
+    count: Count = 10,
+) -> Response:
+    model = await _model(serving, model_id)
+    return _personalized(model, events, count, user_id)

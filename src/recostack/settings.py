@@ -1,0 +1,103 @@
+"""Every knob of the Recostack server, in one pydantic-settings class.
+
+Each field has a default that runs on a laptop and a ``RECOSTACK_<NAME>``
+environment variable (``RECOSTACK_DATA_DIR``, ``RECOSTACK_DATABASE_URL``,
+...). Read them through :func:`get_settings`; tests and the CLI build a
+:class:`Settings` directly when they need other values.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+
+
+class Settings(BaseSettings):
+    """Configuration of the API, the store, the workers and the serving cache."""
+
+    model_config = SettingsConfigDict(env_prefix="RECOSTACK_", extra="ignore")
+
+    # --- where things live ---------------------------------------------------
+    #: root of the SQLite file (by default), model artifacts and input files
+    data_dir: Path = Field(default=Path("./recostack-data"), validate_default=True)
+    #: SQLAlchemy URL of the metadata store; empty means a SQLite file under data_dir.
+    #: PostgreSQL: ``postgresql+psycopg://user@host:5432/dbname``
+    database_url: str = ""
+
+    # --- the HTTP server -----------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    #: uvicorn worker processes serving the API
+    api_processes: int = Field(default=1, ge=1, le=64)
+    log_level: LogLevel = "info"
+    #: largest input file accepted by ``PUT /api/files/...``
+    max_upload_bytes: int = Field(default=2 * 1024**3, ge=1)
+
+    # --- API keys --------------------------------------------------------------
+    #: when set, the primary admin / recommend key (instead of a generated one)
+    admin_key: SecretStr | None = None
+    recommend_key: SecretStr | None = None
+    #: how often each API process re-reads keys and the default model (seconds)
+    state_refresh_seconds: float = Field(default=0.5, gt=0, le=60)
+
+    # --- serving -------------------------------------------------------------
+    #: memory budget of the loaded-model cache of each API process
+    model_cache_bytes: int = Field(default=2 * 1024**3, ge=0)
+
+    # --- training jobs -------------------------------------------------------
+    #: training worker threads started inside ``recostack serve`` (0: none)
+    workers_in_process: int = Field(default=1, ge=0, le=64)
+    #: a claimed job is another worker's to take once its lease is this old
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    #: how often a running job renews its lease
+    job_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    #: claims of one job before it is marked Failed (a claim ends without a
+    #: result only when the worker dies)
+    job_max_attempts: int = Field(default=3, ge=1, le=100)
+    #: how long an idle worker waits before looking for work again
+    job_poll_seconds: float = Field(default=1.0, gt=0)
+    #: train in a child process so the worker's process (the API, in
+    #: ``serve``) keeps its interpreter to itself
+    train_in_subprocess: bool = True
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> Settings:
+        if self.job_heartbeat_seconds >= self.job_lease_seconds:
+            raise ValueError("job_heartbeat_seconds must be shorter than job_lease_seconds")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to ``<data_dir>/recostack.db``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'recostack.db'}"
+
+    @property
+    def files_dir(self) -> Path:
+        """Input files: one folder per container."""
+        return self.data_dir / "files"
+
+    @property
+    def models_dir(self) -> Path:
+        """Model artifacts: one folder per model id."""
+        return self.data_dir / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment once."""
+    return Settings()

@@ -1,0 +1,65 @@
+"""One error shape for every 4xx and 5xx; the OpenAPI document and the docs page."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from recostack.api.errors import field_name
+
+Headers = dict[str, str]
+
+
+def test_field_names_read_like_the_wire() -> None:
+    assert field_name(("query", "recommendationCount")) == "recommendationCount"
+    assert field_name(("body", 2, "eventType")) == "[2].eventType"
+    assert field_name(("body", "supportThreshold")) == "supportThreshold"
+    assert field_name(("body",)) == "body"
+    assert field_name(("header", "x-api-key")) == "x-api-key"
+    assert field_name(()) == "body"
+
+
+def test_unknown_routes_and_methods(client: TestClient, admin_headers: Headers) -> None:
+    missing = client.get("/api/nothing", headers=admin_headers)
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "not_found", "message": "no such endpoint: GET /api/nothing"}
+    method = client.patch("/api/models", headers=admin_headers)
+    assert method.status_code == 405
+    assert method.json()["error"] == "method_not_allowed"
+
+
+def test_several_problems_are_all_listed(client: TestClient, admin_headers: Headers) -> None:
+    response = client.post(
+        "/api/models",
+        json={"supportThreshold": 1, "similarityFunction": "x"},
+        headers=admin_headers,
+    )
+    assert response.status_code == 400
+    body = response.json()
+    fields = {p["field"] for p in body["detail"]}
+    assert fields == {"usageRelativePath", "supportThreshold", "similarityFunction"}
+    assert body["field"] in fields
+
+
+def test_an_unexpected_error_is_a_json_500(app: FastAPI) -> None:
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/boom")
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal", "message": "internal server error"}
+
+
+def test_openapi_and_swagger(client: TestClient) -> None:
+    document = client.get("/openapi.json")
+    assert document.status_code == 200
+    spec = document.json()
+    assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "x-api-key"
+    recommend = spec["paths"]["/api/models/{modelId}/recommend"]["get"]
+    names = {p["name"] for p in recommend["parameters"]}
+    assert names == {"modelId", "itemId", "recommendationCount"}
+    assert "TrainingParameters" in spec["components"]["schemas"]
+    swagger = client.get("/swagger")
+    assert swagger.status_code == 200 and "swagger-ui" in swagger.text
