@@ -30,7 +30,7 @@ def test_neighbours_match_a_dense_oracle(rng: np.random.Generator) -> None:
     inter = Interactions(
         n_users, n_items, users, items, np.zeros(n, np.int64), np.ones(n, np.float32)
     )
-    model = BM25ItemKNN(ItemKNNConfig(neighbors=5)).fit(inter)
+    model = BM25ItemKNN(ItemKNNConfig(neighbors=5, k1=100.0, b=0.8)).fit(inter)
     assert model.item_item is not None
     binary = np.zeros((n_users, n_items))
     binary[users, items] = 1

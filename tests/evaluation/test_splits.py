@@ -16,8 +16,9 @@ def events(rng: np.random.Generator, n_users: int = 60, max_events: int = 12) ->
 
 
 def expected_train_count(n: int, ratio: float) -> int:
-    """Per user: ranks j = 1..n with j / n <= ratio; a single event stays in train."""
-    return 1 if n == 1 else sum(1 for j in range(1, n + 1) if j / n <= ratio)
+    """Per user: the first round(ratio * n) ranks (halves to even, as numpy and pandas
+    round); a single event stays in train."""
+    return 1 if n == 1 else int(np.round(ratio * n))
 
 
 @pytest.fixture
@@ -49,20 +50,23 @@ def test_stratified_partitions_and_respects_ratio_per_user(rng: np.random.Genera
 
 
 def test_stratified_examples() -> None:
-    # 4 events at 0.75: 1/4, 2/4, 3/4 <= 0.75 -> 3 train; 2 events: 1/2 -> 1 train;
-    # 3 events: 1/3, 2/3 -> 2 train; 1 event -> stays in train
+    # at 0.75, round(0.75 n) train events: 4 -> 3, 2 -> round(1.5) = 2 (half to
+    # even), 3 -> round(2.25) = 2, 1 -> round(0.75) = 1
     users = np.array([0, 0, 0, 0, 1, 1, 2, 2, 2, 3])
     mask = stratified_split(users, 0.75, seed=0)
-    assert [int(mask[users == u].sum()) for u in range(4)] == [3, 1, 2, 1]
-    legacy = stratified_split(users, 0.75, seed=0, keep_singletons=False)
-    assert not legacy[users == 3].any()  # recommenders sends the lone event to test
+    assert [int(mask[users == u].sum()) for u in range(4)] == [3, 2, 2, 1]
+    # at 0.3 a lone event rounds to 0 train events: recommenders sends it to test,
+    # keep_singletons (the default) keeps it in train
+    legacy = stratified_split(users, 0.3, seed=0, keep_singletons=False)
+    assert not legacy[users == 3].any()
+    assert stratified_split(users, 0.3, seed=0)[users == 3].all()
 
 
 def recommenders_stratified(users: np.ndarray, ratio: float, seed: int) -> np.ndarray:
     """The documented procedure of recommenders' python_stratified_split, in pandas.
 
-    np.random.seed(seed); one uniform per row; sort by (user, random); rank / count
-    within the user; train is rank / count <= ratio.
+    np.random.seed(seed); one uniform per row; sort by (user, random); rank within
+    the user; train is rank <= round(ratio * count) (its code rounds a pandas Series).
     """
     state = np.random.get_state()
     try:
@@ -73,9 +77,10 @@ def recommenders_stratified(users: np.ndarray, ratio: float, seed: int) -> np.nd
     df = pd.DataFrame({"user": users, "random": random, "row": np.arange(users.size)})
     df = df.sort_values(["user", "random"])
     groups = df.groupby("user")
-    df["rank"] = (groups.cumcount() + 1) / groups["user"].transform("count")
+    df["rank"] = groups.cumcount() + 1
+    df["count"] = groups["user"].transform("count")
     mask = np.zeros(users.size, dtype=bool)
-    mask[df.loc[df["rank"] <= ratio, "row"].to_numpy()] = True
+    mask[df.loc[df["rank"] <= (ratio * df["count"]).round(), "row"].to_numpy()] = True
     return mask
 
 

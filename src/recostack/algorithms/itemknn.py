@@ -25,8 +25,8 @@ __all__ = ["BM25ItemKNN", "ItemKNNConfig", "bm25_weight"]
 @dataclass(frozen=True)
 class ItemKNNConfig:
     neighbors: int = 100
-    k1: float = 100.0
-    b: float = 0.8
+    k1: float = 1.2
+    b: float = 0.75
     block_rows: int = 4096
 
     def __post_init__(self) -> None:

@@ -49,8 +49,8 @@ def stratified_split(
 
     >>> import numpy as np
     >>> mask = stratified_split(np.array([0, 0, 0, 0, 1, 2, 2]), 0.75, seed=7)
-    >>> int(mask[:4].sum()), bool(mask[4]), int(mask[5:].sum())  # 3 of 4, singleton, 1 of 2
-    (3, True, 1)
+    >>> int(mask[:4].sum()), bool(mask[4]), int(mask[5:].sum())  # 3 of 4, singleton, 2 of 2
+    (3, True, 2)
     """
     users = _check_users(user_index)
     ratio = _check_ratio(ratio)
@@ -132,9 +132,13 @@ def _order_by_user_then(users: IntArray, key_order: IndexArray) -> IndexArray:
 def _leading_share(
     users: IntArray, order: IndexArray, ratio: float, keep_singletons: bool
 ) -> BoolArray:
-    """Train mask: the first ``ratio`` share of each user's events in ``order``."""
+    """Train mask: the first ``round(ratio * n)`` of each user's ``n`` events in ``order``.
+
+    Rounding is numpy's (and pandas'): halves to even, the rule of the
+    ``recommenders`` splitters.
+    """
     rank, count = _ranks_within_groups(users[order])
-    train_sorted = rank / count <= ratio
+    train_sorted = rank <= np.round(ratio * count)
     if keep_singletons:
         train_sorted |= count == 1
     mask = np.empty(users.size, dtype=bool)

@@ -71,8 +71,8 @@ class TrainingParameters(BaseModel):
     max_neighbors: int = Field(default=0, ge=0, le=100_000)
     #: ItemKNN only: neighbours per item and BM25 constants.
     knn_neighbors: int = Field(default=100, ge=1, le=10_000)
-    bm25_k1: float = Field(default=100.0, gt=0)
-    bm25_b: float = Field(default=0.8, ge=0, le=1)
+    bm25_k1: float = Field(default=1.2, gt=0)
+    bm25_b: float = Field(default=0.75, ge=0, le=1)
 
     @field_validator(
         "usage_relative_path", "catalog_file_relative_path", "evaluation_usage_relative_path"
