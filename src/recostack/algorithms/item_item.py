@@ -25,10 +25,11 @@ __all__ = ["ItemItemModel", "ScoredItems", "sorted_rows"]
 
 @dataclass(frozen=True)
 class ScoredItems:
-    """Item indices with their scores, best first."""
+    """Item indices with their scores: best first, or in item order when ``by_item``."""
 
     items: np.ndarray  # int64
     scores: np.ndarray  # float32
+    by_item: bool = False
 
     def __len__(self) -> int:
         return int(self.items.shape[0])
@@ -131,9 +132,15 @@ class ItemItemModel:
         return int(self.indices.shape[0])
 
     # ---------------------------------------------------------------- scoring
-    def neighbours(self, item: int) -> ScoredItems:
+    def neighbours(self, item: int, limit: int | None = None) -> ScoredItems:
+        """Row ``item``, best first; only its first ``limit`` entries when given."""
         start, end = int(self.indptr[item]), int(self.indptr[item + 1])
+        if limit is not None:
+            end = min(end, start + limit)
         return ScoredItems(self.indices[start:end].astype(np.int64), self.data[start:end])
+
+    def row_length(self, item: int) -> int:
+        return int(self.indptr[item + 1] - self.indptr[item])
 
     def score_history(self, items: np.ndarray, weights: np.ndarray) -> ScoredItems:
         """Σ_i weight_i · row_i over a user's items: the candidates, unordered.
@@ -160,10 +167,10 @@ class ItemItemModel:
         if 8 * total >= self.n_items:
             dense = np.bincount(cols, weights=vals, minlength=self.n_items)
             nonzero = np.flatnonzero(dense)
-            return ScoredItems(nonzero, dense[nonzero].astype(np.float32))
+            return ScoredItems(nonzero, dense[nonzero].astype(np.float32), by_item=True)
         uniq, inverse = np.unique(cols, return_inverse=True)
         sums = np.bincount(inverse, weights=vals, minlength=uniq.size).astype(np.float32)
-        return ScoredItems(uniq.astype(np.int64), sums)
+        return ScoredItems(uniq.astype(np.int64), sums, by_item=True)
 
     def top_k(
         self,
@@ -185,8 +192,14 @@ class ItemItemModel:
         """
         items, scores = candidates.items, candidates.scores
         keep = scores > 0
-        if exclude is not None and exclude.size:
-            keep &= ~np.isin(items, exclude)
+        if exclude is not None and exclude.size and items.size:
+            if candidates.by_item:  # sorted items: binary search instead of a hash set
+                pos = np.searchsorted(items, exclude)
+                inside = pos < items.size
+                pos, excluded = pos[inside], exclude[inside]
+                keep[pos[items[pos] == excluded]] = False
+            else:
+                keep &= ~np.isin(items, exclude)
         if allowed is not None:
             keep &= allowed[items]
         if not keep.all():

@@ -216,20 +216,33 @@ class TrainedModel:
         """Top items next to one seed item (index), with rules' mask and exclusions."""
         opts = self.options
         if item is None:
-            candidates = ScoredItems.empty()
-        else:
-            candidates = self.item_item.neighbours(item)
-            if not opts.allow_seed_items:
-                seed = np.array([item], dtype=np.int64)
-                exclude = seed if exclude is None else np.concatenate([exclude, seed])
-        return self.item_item.top_k(
-            candidates,
-            count,
-            exclude=exclude,
-            allowed=allowed,
-            backfill=opts.enable_backfilling,
-            presorted=True,
-        )
+            return self.item_item.top_k(
+                ScoredItems.empty(),
+                count,
+                exclude=exclude,
+                allowed=allowed,
+                backfill=opts.enable_backfilling,
+            )
+        if not opts.allow_seed_items:
+            seed = np.array([item], dtype=np.int64)
+            exclude = seed if exclude is None else np.concatenate([exclude, seed])
+        # rows are sorted: read only the head the answer can need, the whole
+        # row only when a filter rejects too much of the head
+        n_excluded = 0 if exclude is None else int(exclude.size)
+        head = count + n_excluded if allowed is None else 4 * count + n_excluded
+        while True:
+            limited = head < self.item_item.row_length(item)
+            found = self.item_item.top_k(
+                self.item_item.neighbours(item, head if limited else None),
+                count,
+                exclude=exclude,
+                allowed=allowed,
+                backfill=opts.enable_backfilling and not limited,
+                presorted=True,
+            )
+            if len(found) >= count or not limited:
+                return found
+            head *= 8
 
     def score_history(
         self,
