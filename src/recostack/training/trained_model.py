@@ -168,40 +168,49 @@ class TrainedModel:
         """
         opts = self.options
         stored_items, stored_weights = self.user_history(user_id)
-        n = len(events)
-        idx = np.empty(n, dtype=np.int64)
-        weights = np.empty(n, dtype=np.float64)
-        times = np.empty(n, dtype=np.float64)
+        lookup = self.items.index
         now = time.time()
-        for i, ev in enumerate(events):
-            j = self.items.index(ev.item_id)
-            idx[i] = -1 if j is None else j
+        found: list[int] = []
+        weights_list: list[float] = []
+        times_list: list[float] = []
+        timed = False
+        for ev in events:
             if ev.weight is not None:
-                weights[i] = ev.weight
+                w: float | None = ev.weight
             else:
                 w = event_weight(ev.event_type)
                 if w is None:
                     raise Invalid(f"unknown eventType {ev.event_type!r}", field="eventType")
-                weights[i] = w
-            times[i] = _timestamp(ev.timestamp, now)
-        known = idx >= 0
-        idx, weights, times = idx[known], weights[known], times[known]
+            j = lookup(ev.item_id)
+            if j is None:
+                continue
+            found.append(j)
+            weights_list.append(w)
+            if ev.timestamp is not None:
+                timed = True
+                times_list.append(_timestamp(ev.timestamp, now))
+            else:
+                times_list.append(now)
+        idx = np.array(found, dtype=np.int64)
         if not opts.enable_user_affinity:
-            items = np.unique(np.concatenate([stored_items, idx]))
+            items = np.unique(np.concatenate([stored_items, idx]) if stored_items.size else idx)
             return items, np.ones(items.size, dtype=np.float32)
+        weights = np.array(weights_list, dtype=np.float64)
+        stored_scale = 1.0
         if idx.size:
-            ref = max(float(times.max()), float(opts.reference_time) if stored_items.size else 0.0)
             half_life = opts.half_life_days * SECONDS_PER_DAY
-            weights = weights * np.exp2(-(ref - times) / half_life)
-            stored_scale = np.exp2(-(ref - opts.reference_time) / half_life)
-        else:
-            stored_scale = 1.0
-        all_items = np.concatenate([stored_items, idx])
-        all_weights = np.concatenate([stored_weights * stored_scale, weights])
-        if all_items.size == 0:
-            return all_items, all_weights.astype(np.float32)
-        items, inverse = np.unique(all_items, return_inverse=True)
-        summed = np.bincount(inverse, weights=all_weights, minlength=items.size)
+            times = np.array(times_list, dtype=np.float64)
+            ref = max(float(times.max()), float(opts.reference_time) if stored_items.size else 0.0)
+            if timed:  # events sent without a timestamp happened now: no decay
+                weights = weights * np.exp2(-(ref - times) / half_life)
+            stored_scale = float(np.exp2(-(ref - opts.reference_time) / half_life))
+        if stored_items.size:
+            idx = np.concatenate([stored_items, idx])
+            weights = np.concatenate([stored_weights * stored_scale, weights])
+        if idx.size == 0:
+            return idx, weights.astype(np.float32)
+        items, inverse = np.unique(idx, return_inverse=True)
+        summed = np.bincount(inverse, weights=weights, minlength=items.size)
         return items, summed.astype(np.float32)
 
     # --------------------------------------------------------------- scoring
