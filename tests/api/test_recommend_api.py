@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from recostack.api.recommendations import _plain_count
+from recostack.api.recommendations import EVENTS_QUERY, ITEM_QUERY, _plain_count
 
 Headers = dict[str, str]
 State = Callable[[], dict[str, Any]]
@@ -235,8 +235,13 @@ def test_the_hand_bound_path_answers_like_fastapi(
     unusual = client.get(
         url, params={"itemId": "item1", "recommendationCount": "0004"}, headers=recommend_headers
     )
-    assert plain.status_code == unusual.status_code == 200
-    assert plain.json() == unusual.json()
+    extra = client.get(
+        url,
+        params={"itemId": "item1", "recommendationCount": "4", "x": "1"},
+        headers=recommend_headers,
+    )
+    assert plain.status_code == unusual.status_code == extra.status_code == 200
+    assert plain.json() == unusual.json() == extra.json()
     events = [{"itemId": "item2", "eventType": "Purchase"}]
     posts = [
         client.post(
@@ -248,3 +253,11 @@ def test_the_hand_bound_path_answers_like_fastapi(
     assert posts[0].json() == posts[1].json()
     untyped = client.post(url, content=b"[]", headers={**recommend_headers, "content-type": ""})
     assert untyped.status_code == 400  # FastAPI's answer: the body must be JSON
+
+
+def test_the_binders_know_every_declared_query_parameter(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/models/default/recommend", "/api/models/{modelId}/recommend"):
+        for method, known in (("get", ITEM_QUERY), ("post", EVENTS_QUERY)):
+            declared = {p["name"] for p in paths[path][method]["parameters"] if p["in"] == "query"}
+            assert declared == known, (method, path)

@@ -15,7 +15,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from recostack.api import files, models, recommendations
+from recostack.api import (
+    ab_tests,
+    default_scenarios,
+    files,
+    models,
+    reco_endpoints,
+    recommendations,
+    scenarios,
+)
 from recostack.api.errors import install_error_handlers
 from recostack.jobs.worker import WorkerThreads
 from recostack.serving.model_cache import ModelCache
@@ -83,6 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(recommendations.router)  # first: the hot path matches soonest
     app.include_router(models.router)
     app.include_router(files.router)
+    app.include_router(reco_endpoints.router)
+    app.include_router(scenarios.router)
+    app.include_router(default_scenarios.router)
+    app.include_router(ab_tests.router)
     return app
 
 

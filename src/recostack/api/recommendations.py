@@ -21,6 +21,15 @@ from starlette.concurrency import run_in_threadpool
 from recostack.api.deps import API_KEY_HEADER, RecommendKey, ServingDep
 from recostack.api.errors import ERROR_RESPONSES, error_responses
 from recostack.api.fast_route import FastRoute, binds
+from recostack.api.rule_options import (
+    ITEM_RULE_QUERY,
+    PERSONALIZED_RULE_QUERY,
+    UNBOUND,
+    ItemRulesDep,
+    ModelRules,
+    PersonalizedRulesDep,
+    bind_model_rules,
+)
 from recostack.api.schemas import RecommendationPublic, UsageEventCreate
 from recostack.serving.state import ServingState
 from recostack.training.trained_model import Recommendation, TrainedModel, UsageEvent
@@ -78,21 +87,31 @@ def _plain_count(raw: str | None) -> int | None:
     return count if 1 <= count <= MAX_COUNT else None
 
 
-def _bind_common(request: Request) -> dict[str, Any] | None:
+#: the query parameters each binder understands; any other one goes to FastAPI,
+#: so a parameter added to an endpoint is never silently dropped
+ITEM_QUERY = frozenset({"itemId", "recommendationCount"}) | ITEM_RULE_QUERY
+EVENTS_QUERY = frozenset({"userId", "recommendationCount"}) | PERSONALIZED_RULE_QUERY
+
+
+def _bind_common(request: Request, known: frozenset[str]) -> dict[str, Any] | None:
     serving: ServingState = request.app.state.serving
     key = request.headers.get(API_KEY_HEADER)
     role = serving.role_for(key) if key else None
-    count = _plain_count(request.query_params.get("recommendationCount"))
-    if role is None or count is None:
+    query = request.query_params
+    count = _plain_count(query.get("recommendationCount"))
+    if role is None or count is None or not known.issuperset(query.keys()):
         return None
-    arguments: dict[str, Any] = {"serving": serving, "_": role, "count": count}
+    rules = bind_model_rules(request)  # None: no business rule applies
+    if rules is UNBOUND:
+        return None
+    arguments: dict[str, Any] = {"serving": serving, "_": role, "count": count, "rules": rules}
     if "modelId" in request.path_params:
         arguments["model_id"] = request.path_params["modelId"]
     return arguments
 
 
 async def _bind_item(request: Request) -> dict[str, Any] | None:
-    arguments = _bind_common(request)
+    arguments = _bind_common(request, ITEM_QUERY)
     item_id = request.query_params.get("itemId")
     if arguments is None or not item_id or len(item_id) > MAX_ITEM_ID:
         return None
@@ -101,7 +120,7 @@ async def _bind_item(request: Request) -> dict[str, Any] | None:
 
 
 async def _bind_events(request: Request) -> dict[str, Any] | None:
-    arguments = _bind_common(request)
+    arguments = _bind_common(request, EVENTS_QUERY)
     user_id = request.query_params.get("userId")
     if arguments is None or (user_id is not None and len(user_id) > MAX_USER_ID):
         return None
@@ -139,7 +158,11 @@ def _answer(recommendations: list[Recommendation]) -> Response:
 
 
 def _personalized(
-    model: TrainedModel, events: list[UsageEventCreate] | None, count: int, user_id: str | None
+    model: TrainedModel,
+    events: list[UsageEventCreate] | None,
+    count: int,
+    user_id: str | None,
+    rules: ModelRules | None = None,
 ) -> Response:
     usage = [
         UsageEvent(
@@ -150,6 +173,8 @@ def _personalized(
         )
         for e in events or ()
     ]
+    if rules is not None:
+        return _answer(rules.recommend_events(model, usage, count, user_id or None))
     return _answer(model.recommend_events(usage, count, user_id=user_id or None))
 
 
@@ -167,9 +192,11 @@ def _utc(value: datetime | None) -> datetime | None:
 )
 @binds(_bind_item)
 async def recommend_item_default(
-    serving: ServingDep, _: RecommendKey, item_id: ItemId, count: Count = 10
+    serving: ServingDep, _: RecommendKey, item_id: ItemId, rules: ItemRulesDep, count: Count = 10
 ) -> Response:
     model = await _model(serving, serving.default_id())
+    if rules is not None:
+        return _answer(rules.recommend_item(model, item_id, count))
     return _answer(model.recommend_item(item_id, count))
 
 
@@ -183,12 +210,13 @@ async def recommend_item_default(
 async def recommend_events_default(
     serving: ServingDep,
     _: RecommendKey,
+    rules: PersonalizedRulesDep,
     events: Events = None,
     user_id: UserId = None,
     count: Count = 10,
 ) -> Response:
     model = await _model(serving, serving.default_id())
-    return _personalized(model, events, count, user_id)
+    return _personalized(model, events, count, user_id, rules)
 
 
 @router.get(
@@ -199,9 +227,16 @@ async def recommend_events_default(
 )
 @binds(_bind_item)
 async def recommend_item(
-    model_id: ModelId, serving: ServingDep, _: RecommendKey, item_id: ItemId, count: Count = 10
+    model_id: ModelId,
+    serving: ServingDep,
+    _: RecommendKey,
+    item_id: ItemId,
+    rules: ItemRulesDep,
+    count: Count = 10,
 ) -> Response:
     model = await _model(serving, model_id)
+    if rules is not None:
+        return _answer(rules.recommend_item(model, item_id, count))
     return _answer(model.recommend_item(item_id, count))
 
 
@@ -216,9 +251,10 @@ async def recommend_events(
     model_id: ModelId,
     serving: ServingDep,
     _: RecommendKey,
+    rules: PersonalizedRulesDep,
     events: Events = None,
     user_id: UserId = None,
     count: Count = 10,
 ) -> Response:
     model = await _model(serving, model_id)
-    return _personalized(model, events, count, user_id)
+    return _personalized(model, events, count, user_id, rules)

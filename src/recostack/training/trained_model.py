@@ -175,12 +175,9 @@ class TrainedModel:
         times_list: list[float] = []
         timed = False
         for ev in events:
-            if ev.weight is not None:
-                w: float | None = ev.weight
-            else:
-                w = event_weight(ev.event_type)
-                if w is None:
-                    raise Invalid(f"unknown eventType {ev.event_type!r}", field="eventType")
+            w = ev.weight if ev.weight is not None else event_weight(ev.event_type)
+            if w is None:
+                raise Invalid(f"unknown eventType {ev.event_type!r}", field="eventType")
             j = lookup(ev.item_id)
             if j is None:
                 continue
