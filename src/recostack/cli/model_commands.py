@@ -271,8 +271,11 @@ def demo(
     )
     console.print(_summary(result.statistics, f"SAR Jaccard on MovieLens 100K → {target}"))
     model = result.model
-    names = dict(
-        zip(model.items.ids.tolist(), model.properties.get("name", []).tolist(), strict=False)
+    titles = model.properties.get("name")
+    names: dict[str, str] = (
+        dict(zip(model.items.ids.tolist(), titles.tolist(), strict=False))
+        if titles is not None
+        else {}
     )
     seed = "m50"
     recs = model.recommend_item(seed, 10)
