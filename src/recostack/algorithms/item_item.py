@@ -310,7 +310,9 @@ class ItemItemModel:
         mode: Literal["r"] | None = "r" if mmap else None
 
         def arr(name: str) -> np.ndarray:
-            return np.load(directory / name, mmap_mode=mode, allow_pickle=False)
+            # a plain ndarray view of the mapping: memmap's Python-level
+            # __getitem__ / __array_finalize__ would cost on every slice
+            return np.load(directory / name, mmap_mode=mode, allow_pickle=False).view(np.ndarray)
 
         return cls(
             arr(f"{prefix}_indptr.npy"),

@@ -89,4 +89,5 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: str, *, mmap: bool = True) -> Vocabulary:
-        return cls(np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False))
+        ids = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+        return cls(ids.view(np.ndarray))

@@ -331,7 +331,9 @@ class TrainedModel:
         history = None
         if meta["hasHistory"]:
             parts = [
-                np.load(directory / f"history_{n}.npy", mmap_mode=mode, allow_pickle=False)
+                np.load(directory / f"history_{n}.npy", mmap_mode=mode, allow_pickle=False).view(
+                    np.ndarray
+                )
                 for n in ("indptr", "indices", "data")
             ]
             history = sp.csr_matrix(
