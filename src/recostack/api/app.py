@@ -17,9 +17,12 @@ from fastapi import FastAPI
 
 from recostack.api import (
     ab_tests,
+    customers,
     default_scenarios,
+    deployments,
     files,
     models,
+    projects,
     reco_endpoints,
     recommendations,
     scenarios,
@@ -95,6 +98,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(scenarios.router)
     app.include_router(default_scenarios.router)
     app.include_router(ab_tests.router)
+    app.include_router(projects.router)
+    app.include_router(deployments.router)
+    app.include_router(customers.router)
     return app
 
 

@@ -42,6 +42,8 @@ from recostack.rules.properties import ItemProperties
 __all__ = ["RerankRule", "candidate_pool_size", "parse_reranking", "rerank"]
 
 RERANK_OPS: tuple[str, ...] = ("diversity",)
+#: pools up to this size are reranked over Python lists, larger ones with numpy
+_SMALL_POOL = 160
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +134,12 @@ class _RuleCodes:
 def _diversity_order(scores: np.ndarray, rules: list[_RuleCodes], k: int) -> np.ndarray:
     """Positions of the greedy picks (see the module docstring for the objective).
 
-    One vectorised pass per pick: ``adjusted`` starts as the relevance and
-    loses ``weight`` on every candidate sharing the picked value, rule by
-    rule; the pick is its arg-max (a picked candidate drops to -inf).
+    ``adjusted`` starts as the relevance and loses ``weight`` on every
+    candidate sharing the picked value, rule by rule; the pick is its
+    arg-max (a picked candidate drops to -inf). The same float operations in
+    the same order either way: over plain lists for a pool of at most
+    ``_SMALL_POOL`` candidates (numpy's per-call cost dominates there), one
+    vectorised pass per pick beyond.
     """
     ranked = scores > -np.inf  # False for NaN and -inf: those come last
     all_ranked = bool(ranked.all())
@@ -152,6 +157,16 @@ def _diversity_order(scores: np.ndarray, rules: list[_RuleCodes], k: int) -> np.
     relevance = (scores - low) / spread
     if not all_ranked:
         relevance[~ranked] = -np.inf
+    if len(relevance) <= _SMALL_POOL:
+        picks = _greedy_in_python(relevance, rules, k)
+    else:
+        picks = _greedy_vectorised(relevance, rules, k)
+    if len(picks) < k:
+        picks.extend(np.flatnonzero(~ranked)[: k - len(picks)].tolist())
+    return np.asarray(picks, dtype=np.intp)
+
+
+def _greedy_vectorised(relevance: np.ndarray, rules: list[_RuleCodes], k: int) -> list[int]:
     adjusted = relevance.copy()
     # Per rule: each candidate's code, and the candidates holding a code (built on first use).
     plan: list[tuple[np.ndarray, list[int], int, float, dict[int, np.ndarray]]] = [
@@ -176,6 +191,34 @@ def _diversity_order(scores: np.ndarray, rules: list[_RuleCodes], k: int) -> np.
                 if sharing is None:
                     sharing = holders[code] = (codes == code).nonzero()[0]
                 adjusted[sharing] -= weight
-    if len(picks) < k:
-        picks.extend(np.flatnonzero(~ranked)[: k - len(picks)].tolist())
-    return np.asarray(picks, dtype=np.intp)
+    return picks
+
+
+def _greedy_in_python(relevance: np.ndarray, rules: list[_RuleCodes], k: int) -> list[int]:
+    relevance_list: list[float] = relevance.tolist()
+    adjusted = list(relevance_list)
+    plan: list[tuple[list[int], int, float, dict[int, list[int]]]] = [
+        (rule.codes.tolist(), rule.empty, rule.weight, {}) for rule in rules
+    ]
+    minus_inf = -math.inf
+    picks: list[int] = []
+    for _ in range(min(k, len(adjusted))):
+        best = max(adjusted)
+        if best == minus_inf:  # only NaN / -inf candidates left
+            break
+        pick = adjusted.index(best)
+        if best != relevance_list[pick]:  # penalised: a tie goes to the lower score, then earlier
+            ties = [i for i, value in enumerate(adjusted) if value == best]
+            if len(ties) > 1:
+                pick = min(ties, key=relevance_list.__getitem__)
+        picks.append(pick)
+        adjusted[pick] = minus_inf
+        for code_list, empty, weight, holders in plan:
+            code = code_list[pick]
+            if code != empty:
+                sharing = holders.get(code)
+                if sharing is None:
+                    sharing = holders[code] = [i for i, c in enumerate(code_list) if c == code]
+                for i in sharing:
+                    adjusted[i] -= weight
+    return picks

@@ -1,10 +1,12 @@
 """The recommend hot path with business rules: mask, score, rerank, cut.
 
-Given a loaded model and the rules resolved for a request, this widens the
-candidate list when reranking needs room, applies filters as a mask before
-the top-k cut (so an answer is still ``count`` long when enough items
-pass, backfilling from popularity when the model allows it), removes the
-user's rated items when asked, and reranks for diversity. No I/O.
+Given a loaded model and the rules resolved for a request, this applies
+filters as a mask before the top-k cut (so an answer is still ``count``
+long when enough items pass, backfilling from popularity when the model
+allows it), removes the user's rated items when asked, and reranks for
+diversity: over a wider pool of the model's own candidates
+(:func:`~recostack.rules.candidate_pool_size`), popular items filling only
+what the reranked list lacks. No I/O.
 """
 
 from __future__ import annotations
@@ -39,6 +41,100 @@ def user_known_items(
     return np.unique(np.concatenate([stored, found[found >= 0]]))
 
 
+def _without(model: TrainedModel, allowed: np.ndarray | None, items: np.ndarray) -> np.ndarray:
+    """``allowed`` (all items when ``None``) minus ``items``, as a new mask.
+
+    Exclusions folded into the mask cost one copy of n_items booleans, less
+    than looking candidates up in an exclusion list.
+    """
+    mask = np.ones(model.n_items, dtype=bool) if allowed is None else allowed.copy()
+    mask[items] = False
+    return mask
+
+
+def _reranking_pool(
+    model: TrainedModel,
+    size: int,
+    *,
+    item_id: str | None,
+    events: Sequence[UsageEvent],
+    user_id: str | None,
+    allowed: np.ndarray | None,
+    exclude: np.ndarray | None,
+) -> tuple[ScoredItems, np.ndarray | None]:
+    """The best ``size`` real candidates (no backfill), and the mask they passed.
+
+    As :meth:`TrainedModel.score_item` / :meth:`TrainedModel.score_history`
+    (seed items out unless the model allows them; only the head of a sorted
+    row is read), without backfilling: popular items only fill what the
+    reranked list lacks, they are not reranked among the model's candidates.
+    """
+    weights = model.item_item
+    seeds_allowed = model.options.allow_seed_items
+    filtered = allowed is not None
+    n_excluded = 0 if exclude is None else int(exclude.size)
+    if exclude is not None and exclude.size:
+        allowed = _without(model, allowed, exclude)
+    if item_id is None:
+        items, affinities = model.event_affinities(events, user_id)
+        if not seeds_allowed and items.size:
+            allowed = _without(model, allowed, items)
+        candidates = weights.score_history(items, affinities)
+        return weights.top_k(candidates, size, allowed=allowed), allowed
+    item = model.item_index(item_id)
+    if item is None:
+        return ScoredItems.empty(), allowed
+    if not seeds_allowed:
+        allowed = _without(model, allowed, np.array([item], dtype=np.int64))
+        n_excluded += 1
+    head = (4 * size if filtered else size) + n_excluded
+    while True:
+        limited = head < weights.row_length(item)
+        found = weights.top_k(
+            weights.neighbours(item, head if limited else None),
+            size,
+            allowed=allowed,
+            presorted=True,
+        )
+        if len(found) >= size or not limited:
+            return found, allowed
+        head *= 8
+
+
+def _backfill(
+    model: TrainedModel, head: ScoredItems, count: int, allowed: np.ndarray | None
+) -> ScoredItems:
+    """``head`` and then the most popular allowed items not in it, ``count`` in all.
+
+    Scored as :class:`~recostack.algorithms.item_item.ItemItemModel` backfills
+    (popularity scaled to half the lowest real score), so a filler never
+    outscores a recommendation.
+    """
+    weights = model.item_item
+    order = weights.popular_order
+    need = count - len(head)
+    if need <= 0 or not order.size:
+        return head
+    mask = _without(model, allowed, head.items)
+    chosen: list[np.ndarray] = []
+    found = 0
+    step = max(4 * need, 64)
+    for start in range(0, order.size, step):
+        block = order[start : start + step]
+        block = block[mask[block]][: need - found]
+        chosen.append(block)
+        found += block.size
+        if found >= need:
+            break
+    extra = np.concatenate(chosen)
+    base = float(head.scores.min()) * 0.5 if len(head) else 1.0
+    top = float(weights.popularity[order[0]])
+    extra_scores = (base * weights.popularity[extra] / top).astype(np.float32)
+    return ScoredItems(
+        np.concatenate([head.items, extra]), np.concatenate([head.scores, extra_scores])
+    )
+
+
 def recommend_with_rules(
     model: TrainedModel,
     rules: ResolvedRules,
@@ -51,18 +147,31 @@ def recommend_with_rules(
     """Item-to-item when ``item_id`` is given, else personalized from events/history."""
     allowed = filter_mask(rules.filters, model.item_properties) if rules.filters else None
     exclude = user_known_items(model, user_id, events) if rules.exclude_rated_items else None
-    pool = candidate_pool_size(count, len(rules.reranking))
     scored: ScoredItems
-    if item_id is not None:
-        scored = model.score_item(model.item_index(item_id), pool, allowed=allowed, exclude=exclude)
-    else:
-        items, weights = model.event_affinities(events, user_id)
-        scored = model.score_history(items, weights, pool, allowed=allowed, exclude=exclude)
-    if rules.reranking and len(scored) > 1:
+    if not rules.reranking:
+        if item_id is not None:
+            item = model.item_index(item_id)
+            scored = model.score_item(item, count, allowed=allowed, exclude=exclude)
+        else:
+            items, weights = model.event_affinities(events, user_id)
+            scored = model.score_history(items, weights, count, allowed=allowed, exclude=exclude)
+        return RuledAnswer(model.to_recommendations(scored), rules)
+    pool, allowed = _reranking_pool(
+        model,
+        candidate_pool_size(count, len(rules.reranking)),
+        item_id=item_id,
+        events=events,
+        user_id=user_id,
+        allowed=allowed,
+        exclude=exclude,
+    )
+    if len(pool) > 1:
         items_out, scores_out = rerank(
-            scored.items, scored.scores, rules.reranking, model.item_properties, k=count
+            pool.items, pool.scores, rules.reranking, model.item_properties, k=count
         )
-        scored = ScoredItems(items_out.astype(np.int64), scores_out.astype(np.float32))
-    elif len(scored) > count:
-        scored = ScoredItems(scored.items[:count], scored.scores[:count])
+        scored = ScoredItems(items_out, scores_out)
+    else:
+        scored = pool
+    if len(scored) < count and model.options.enable_backfilling:
+        scored = _backfill(model, scored, count, allowed)
     return RuledAnswer(model.to_recommendations(scored), rules)

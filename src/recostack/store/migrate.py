@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, MetaData, text
 
-__all__ = ["MIGRATIONS_DIR", "current_revision", "downgrade", "head_revision", "upgrade"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "table_metadata",
+    "upgrade",
+]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def table_metadata() -> MetaData:
+    """Every table of the store: the ``Base`` metadata once each ``*tables`` module is imported."""
+    import recostack.store
+
+    for module in pkgutil.iter_modules(recostack.store.__path__):
+        if module.name.endswith("tables"):
+            importlib.import_module(f"recostack.store.{module.name}")
+    from recostack.store.tables import Base
+
+    return Base.metadata
 
 
 def _config() -> Config:

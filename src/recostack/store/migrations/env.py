@@ -11,10 +11,10 @@ from alembic import context
 from sqlalchemy import Connection
 
 from recostack.store.engine import make_engine
-from recostack.store.tables import Base
+from recostack.store.migrate import table_metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = table_metadata()
 
 
 def _run(connection: Connection) -> None:

@@ -1,0 +1,234 @@
+"""Bodies of the project, deployment, customer and log endpoints.
+
+On the wire names are camelCase (``deploymentId``, ``projectStatus``), the
+reference's parameter names; snake_case (``deployment_id``) is accepted
+too, so a body can be written either way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from recostack.api.schemas import UsageEventCreate
+from recostack.store.deployment_tables import Environment
+
+__all__ = [
+    "BusinessRules",
+    "CustomerRecord",
+    "DefaultArgumentsUpdate",
+    "DeploymentCreate",
+    "DeploymentUpdate",
+    "LoggingSettings",
+    "ModelVersionUpdate",
+    "PredictionArguments",
+    "ProjectCreate",
+    "ProjectUpdate",
+    "RecommendBody",
+    "ResponseCreate",
+]
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class ProjectUpdate(_Body):
+    project_description: str | None = Field(default=None, max_length=10_000)
+    project_type: str | None = Field(default=None, max_length=128)
+    purpose: str | None = Field(default=None, max_length=10_000)
+    project_start_date: str | None = Field(default=None, max_length=32)
+    project_end_date: str | None = Field(default=None, max_length=32)
+    data_science_lead: str | None = Field(default=None, max_length=256)
+    data_lead: str | None = Field(default=None, max_length=256)
+
+
+class ProjectCreate(ProjectUpdate):
+    project_id: str = Field(pattern=NAME_PATTERN, description="the project's name")
+
+
+#: ProjectUpdate field -> store column
+PROJECT_COLUMNS = {
+    "project_description": "description",
+    "project_type": "project_type",
+    "purpose": "purpose",
+    "project_start_date": "start_date",
+    "project_end_date": "end_date",
+    "data_science_lead": "data_science_lead",
+    "data_lead": "data_lead",
+}
+
+
+class PredictionArguments(_Body):
+    """Arguments of a recommend call a deployment can default (or override)."""
+
+    recommendation_count: int | None = Field(default=None, ge=1, le=100)
+    filters: list[str] | None = Field(default=None, max_length=64)
+    reranking: list[str] | None = Field(default=None, max_length=16)
+    exclude_rated_items: bool | None = None
+    scenario: str | None = Field(default=None, max_length=128)
+    skip_default_scenario: bool | None = None
+    context: dict[str, Any] | None = None
+    channel: str | None = Field(default=None, max_length=128)
+
+    def to_store(self) -> dict[str, Any]:
+        """The arguments set, by their serving names (``count`` for recommendationCount)."""
+        values = self.model_dump(exclude_none=True)
+        if "recommendation_count" in values:
+            values["count"] = values.pop("recommendation_count")
+        return values
+
+    @classmethod
+    def wire(cls, stored: dict[str, Any]) -> dict[str, Any]:
+        values = dict(stored)
+        if "count" in values:
+            values["recommendation_count"] = values.pop("count")
+        return cls.model_validate(values).model_dump(by_alias=True, exclude_none=True)
+
+
+class BusinessRules(_Body):
+    filters: list[str] = Field(default_factory=list, max_length=64)
+    reranking: list[str] = Field(default_factory=list, max_length=16)
+    exclude_rated_items: bool | None = None
+
+
+class LoggingSettings(_Body):
+    enabled: bool = True
+    retention_days: float | None = Field(default=None, gt=0)
+
+
+class DeploymentCreate(_Body):
+    deployment_id: str = Field(pattern=NAME_PATTERN)
+    version: str = Field(min_length=1, max_length=64)
+    description: str | None = Field(default=None, max_length=10_000)
+    project_status: Environment = Environment.EXPERIMENT
+    model_id: str | None = Field(default=None, description="the model served")
+    model_ids: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=16,
+        description="several models, the first the primary one; the model selector picks one",
+    )
+    business_rules: BusinessRules | None = None
+    default_scenario: str | None = Field(default=None, max_length=128)
+    default_prediction_arguments: PredictionArguments | None = None
+    set_as_override: bool = False
+    whitelist: dict[str, Any] | None = Field(
+        default=None, description="{field, when_missing: all|none}: the customer's allowed items"
+    )
+    model_selector: dict[str, Any] | None = Field(
+        default=None, description="{lookup_field, selector: {value: [model index]}}"
+    )
+    parameter_access: dict[str, Any] | None = Field(
+        default=None,
+        description="the customer lookup: {collection, fields, lookup_defaults, virtual_variables}",
+    )
+    pattern_selector: dict[str, Any] | None = None
+    corpora: list[dict[str, Any]] | None = None
+    logging: LoggingSettings | None = None
+    auto_deploy: bool = False
+    skip_metrics_check: bool = False
+    plugin_pre_score_class: str | None = Field(default=None, max_length=128)
+    plugin_post_score_class: str | None = Field(default=None, max_length=128)
+    complexity: str | None = Field(default=None, max_length=16)
+    performance_expectation: str | None = Field(default=None, max_length=16)
+
+    def models(self) -> list[str]:
+        ids = list(self.model_ids or [])
+        if self.model_id is not None and self.model_id not in ids:
+            ids.insert(0, self.model_id)
+        return ids
+
+    def settings(self) -> dict[str, Any]:
+        """The settings document of the deployment row (serving names)."""
+        settings: dict[str, Any] = {
+            "default_prediction_arguments": (
+                self.default_prediction_arguments.to_store()
+                if self.default_prediction_arguments
+                else {}
+            ),
+            "set_as_override": self.set_as_override,
+            "business_rules": self.business_rules.model_dump() if self.business_rules else {},
+            "default_scenario": self.default_scenario,
+            "whitelist": self.whitelist or {},
+            "model_selector": self.model_selector or {},
+            "customer_lookup": self.parameter_access or {},
+            "pattern_selector": self.pattern_selector or {},
+            "corpora": self.corpora or [],
+            "logging": (self.logging or LoggingSettings()).model_dump(),
+        }
+        for name in (
+            "plugin_pre_score_class",
+            "plugin_post_score_class",
+            "complexity",
+            "performance_expectation",
+        ):
+            settings[name] = getattr(self, name)
+        return settings
+
+
+class DeploymentUpdate(_Body):
+    description: str | None = Field(default=None, max_length=10_000)
+    auto_deploy: bool | None = None
+    skip_metrics_check: bool | None = None
+
+
+class ModelVersionUpdate(_Body):
+    model_version: str = Field(description="the id of a Completed model")
+    algorithm: str | None = None
+    model_deployment_config: dict[str, Any] | None = None
+
+
+class DefaultArgumentsUpdate(_Body):
+    prediction_arguments: PredictionArguments
+    set_as_override: bool = False
+
+
+class RecommendBody(_Body):
+    """``POST /api/deployments/{deploymentId}/recommend``."""
+
+    user_id: str | None = Field(default=None, max_length=255)
+    customer_id: str | None = Field(
+        default=None, max_length=255, description="the customer lookup key (default: userId)"
+    )
+    item_id: str | None = Field(default=None, min_length=1, max_length=450)
+    session_id: str | None = Field(default=None, max_length=255)
+    events: list[UsageEventCreate] | None = Field(default=None, max_length=1000)
+    recommendation_count: int | None = Field(default=None, ge=1, le=100)
+    filters: list[str] | None = Field(default=None, max_length=64)
+    reranking: list[str] | None = Field(default=None, max_length=16)
+    exclude_rated_items: bool | None = None
+    scenario: str | None = Field(default=None, max_length=128)
+    skip_default_scenario: bool | None = None
+    context: dict[str, Any] | None = None
+    channel: str | None = Field(default=None, max_length=128)
+    version: str | None = Field(default=None, max_length=64, description="default: newest ACTIVE")
+
+    def arguments(self) -> dict[str, Any]:
+        return PredictionArguments.model_validate(
+            self.model_dump(include=set(PredictionArguments.model_fields), exclude_none=True)
+        ).to_store()
+
+
+class ResponseCreate(_Body):
+    """A response to an answer: take-up, an event, a reward."""
+
+    request_id: str = Field(max_length=36)
+    item_id: str | None = Field(default=None, max_length=450)
+    event: str | None = Field(default=None, max_length=64)
+    reward: float | None = None
+    take_up: bool | None = None
+
+
+class CustomerRecord(_Body):
+    customer_id: str = Field(min_length=1, max_length=255)
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+
+def format_time(value: datetime | None) -> str | None:
+    return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,156 @@
+"""Prediction logs written off the request path: a queue and a flushing thread.
+
+:meth:`PredictionLogger.log` only appends to an in-memory queue (no I/O,
+never blocks). A background thread takes up to ``batch_size`` records at a
+time and writes each batch in one multi-row insert; a batch that fails is
+kept and retried, so no record is lost while the store comes back.
+:meth:`stop` writes everything still queued before it returns (the app's
+shutdown). ``written`` and ``queued`` count records, for tests and
+benchmarks; :meth:`flush` waits until every record logged so far is
+stored. Request ids logged but not yet written are remembered, so that a
+response can be linked to an answer given a moment ago.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+__all__ = ["PredictionLogger"]
+
+logger = logging.getLogger(__name__)
+
+Writer = Callable[[Sequence[Mapping[str, Any]]], None]
+
+
+class PredictionLogger:
+    def __init__(
+        self,
+        write: Writer,
+        *,
+        batch_size: int = 2000,
+        flush_seconds: float = 0.05,
+        retry_seconds: float = 0.5,
+    ) -> None:
+        self._write = write
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self.retry_seconds = retry_seconds
+        self._queue: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self._pending: dict[str, str] = {}  # request id -> deployment id, until written
+        self._lock = threading.Lock()
+        self._written_cond = threading.Condition(self._lock)
+        self.queued = 0
+        self.written = 0
+        self.failures = 0
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    # --- the request path ----------------------------------------------------------
+    def log(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            self.queued += 1
+            self._pending[record["request_id"]] = record["deployment_id"]
+        self._queue.put(record)
+
+    def is_pending(self, deployment_id: str, request_id: str) -> bool:
+        with self._lock:
+            return self._pending.get(request_id) == deployment_id
+
+    # --- lifecycle -----------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="prediction-logger", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Write every queued record, then stop the thread."""
+        if self._thread is None:
+            self._drain_inline()
+            return
+        self._stopping.set()
+        self._queue.put(None)
+        self._thread.join(timeout)
+        self._thread = None
+        self._drain_inline()
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until every record logged so far is written (``False`` on timeout)."""
+        if self._thread is None:
+            self._drain_inline()
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            target = self.queued
+            while self.written < target:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._written_cond.wait(min(left, 0.05))
+        return True
+
+    # --- the flushing thread -------------------------------------------------------
+    def _take_batch(self, block: bool) -> tuple[list[dict[str, Any]], bool]:
+        batch: list[dict[str, Any]] = []
+        stop = False
+        try:
+            first = (
+                self._queue.get(timeout=self.flush_seconds) if block else self._queue.get_nowait()
+            )
+        except queue.Empty:
+            return batch, stop
+        if first is None:
+            stop = True
+        else:
+            batch.append(first)
+        while len(batch) < self.batch_size:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                stop = True
+                continue
+            batch.append(item)
+        return batch, stop
+
+    def _store(self, batch: list[dict[str, Any]]) -> None:
+        """Write ``batch``, retrying until it is stored (or, when stopping, a few times)."""
+        attempts = 0
+        while True:
+            try:
+                self._write(batch)
+                break
+            except Exception:
+                attempts += 1
+                self.failures += 1
+                logger.warning("could not write %d prediction logs", len(batch), exc_info=True)
+                if self._stopping.is_set() and attempts >= 5:
+                    logger.error("dropping %d prediction logs at shutdown", len(batch))
+                    return
+                time.sleep(self.retry_seconds)
+        with self._lock:
+            self.written += len(batch)
+            for record in batch:
+                self._pending.pop(record["request_id"], None)
+            self._written_cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            batch, stop = self._take_batch(block=True)
+            if batch:
+                self._store(batch)
+            if stop:
+                return
+
+    def _drain_inline(self) -> None:
+        while True:
+            batch, _ = self._take_batch(block=False)
+            if not batch:
+                return
+            self._store(batch)

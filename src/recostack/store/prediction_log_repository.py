@@ -1,0 +1,123 @@
+"""Prediction logs and response logs: batched inserts, keyset pages, retention.
+
+Pages run newest first by (created_at, request_id); the next page starts
+after the last record of the previous one (``last_log_timestamp`` and
+``last_log_request_id``), so paging stays correct while records are added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select
+
+from recostack.store.deployment_tables import PredictionLogRow, ResponseLogRow
+
+__all__ = [
+    "count_predictions",
+    "count_responses",
+    "insert_predictions",
+    "insert_response",
+    "list_predictions",
+    "list_responses",
+    "prediction_exists",
+    "purge_logs",
+]
+
+_P: Table = PredictionLogRow.__table__  # type: ignore[assignment]
+_R: Table = ResponseLogRow.__table__  # type: ignore[assignment]
+
+
+def insert_predictions(connection: Connection, records: Sequence[Mapping[str, Any]]) -> None:
+    """One multi-row insert (the caller commits)."""
+    if records:
+        connection.execute(insert(_P), list(records))
+
+
+def insert_response(connection: Connection, record: Mapping[str, Any]) -> None:
+    connection.execute(insert(_R), [dict(record)])
+
+
+def prediction_exists(connection: Connection, deployment_id: str, request_id: str) -> bool:
+    found = connection.scalar(
+        select(_P.c.request_id).where(
+            _P.c.request_id == request_id, _P.c.deployment_id == deployment_id
+        )
+    )
+    return found is not None
+
+
+def _page(
+    table: Any,
+    id_column: str,
+    deployment_id: str,
+    limit: int,
+    last_id: str | None,
+    last_time: datetime | None,
+) -> Any:
+    key = table.c[id_column]
+    query = select(table).where(table.c.deployment_id == deployment_id)
+    if last_time is not None:
+        after = table.c.created_at < last_time
+        if last_id:
+            after = or_(after, and_(table.c.created_at == last_time, key < last_id))
+        query = query.where(after)
+    elif last_id:
+        # only an id: start after that record, wherever it is
+        anchor = select(table.c.created_at).where(key == last_id).scalar_subquery()
+        query = query.where(
+            or_(table.c.created_at < anchor, and_(table.c.created_at == anchor, key < last_id))
+        )
+    return query.order_by(table.c.created_at.desc(), key.desc()).limit(limit)
+
+
+def list_predictions(
+    connection: Connection,
+    deployment_id: str,
+    *,
+    limit: int = 10,
+    last_log_request_id: str | None = None,
+    last_log_timestamp: datetime | None = None,
+) -> list[dict[str, Any]]:
+    query = _page(_P, "request_id", deployment_id, limit, last_log_request_id, last_log_timestamp)
+    return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def list_responses(
+    connection: Connection,
+    deployment_id: str,
+    *,
+    limit: int = 10,
+    last_log_request_id: str | None = None,
+    last_log_timestamp: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Responses newest first; the cursor is the last response's (created_at, response_id)."""
+    query = _page(_R, "response_id", deployment_id, limit, last_log_request_id, last_log_timestamp)
+    return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def count_predictions(connection: Connection, deployment_id: str | None = None) -> int:
+    query = select(func.count()).select_from(_P)
+    if deployment_id is not None:
+        query = query.where(_P.c.deployment_id == deployment_id)
+    return int(connection.scalar(query) or 0)
+
+
+def count_responses(connection: Connection, deployment_id: str | None = None) -> int:
+    query = select(func.count()).select_from(_R)
+    if deployment_id is not None:
+        query = query.where(_R.c.deployment_id == deployment_id)
+    return int(connection.scalar(query) or 0)
+
+
+def purge_logs(connection: Connection, deployment_id: str, before: datetime) -> int:
+    """Delete the deployment's predictions and responses older than ``before``."""
+    removed = 0
+    for table in (_R, _P):
+        result = connection.execute(
+            delete(table).where(table.c.deployment_id == deployment_id, table.c.created_at < before)
+        )
+        removed += int(result.rowcount)
+    return removed

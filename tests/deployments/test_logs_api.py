@@ -1,0 +1,144 @@
+"""Prediction and response logs: linking, keyset pages newest first, retention."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from recostack.store.engine import Database
+from recostack.store.prediction_log_repository import count_predictions, insert_predictions
+
+
+def _flush(client: TestClient) -> None:
+    assert client.app.state.deployment_serving.prediction_logger.flush(10)  # type: ignore[attr-defined]
+
+
+def test_responses_link_to_answers(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    recommend_headers: dict[str, str],
+    trained_model: dict[str, Any],
+    deploy: Callable[..., dict[str, Any]],
+) -> None:
+    deploy(trained_model["id"])
+    answer = client.post(
+        "/api/deployments/web/recommend",
+        json={"userId": "u1", "itemId": "item1"},
+        headers=recommend_headers,
+    ).json()
+    # at once, before the log is written: the answer is still known
+    taken = client.post(
+        "/api/deployments/web/responses",
+        json={
+            "requestId": answer["requestId"],
+            "itemId": answer["items"][0]["itemId"],
+            "takeUp": True,
+        },
+        headers=recommend_headers,
+    )
+    assert taken.status_code == 201, taken.text
+    unknown = client.post(
+        "/api/deployments/web/responses",
+        json={"requestId": "nope", "takeUp": False},
+        headers=recommend_headers,
+    )
+    assert unknown.status_code == 404 and unknown.json()["field"] == "requestId"
+    client.post(
+        "/api/deployments/web/responses",
+        json={"requestId": answer["requestId"], "event": "Purchase", "reward": 2.5},
+        headers=recommend_headers,
+    )
+    responses = client.get("/api/deployments/web/response-logs", headers=admin_headers).json()
+    assert [(r["event"], r["reward"], r["takeUp"]) for r in responses] == [
+        ("Purchase", 2.5, None),
+        (None, None, True),
+    ]
+    assert {r["requestId"] for r in responses} == {answer["requestId"]}
+    _flush(client)
+    logged = client.get("/api/deployments/web/prediction-logs", headers=admin_headers).json()
+    assert logged[0]["userId"] == "u1" and logged[0]["latencyMs"] > 0
+    assert logged[0]["items"] == answer["items"]
+    assert (
+        client.get("/api/deployments/web/prediction-logs", headers=recommend_headers).status_code
+        == 403
+    )
+
+
+def test_keyset_pages_newest_first(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    recommend_headers: dict[str, str],
+    trained_model: dict[str, Any],
+    deploy: Callable[..., dict[str, Any]],
+) -> None:
+    deploy(trained_model["id"])
+    sent = [
+        client.post(
+            "/api/deployments/web/recommend",
+            json={"itemId": f"item{n % 12}"},
+            headers=recommend_headers,
+        ).json()["requestId"]
+        for n in range(25)
+    ]
+    _flush(client)
+    pages: list[list[dict[str, Any]]] = []
+    params: dict[str, Any] = {"limit": 10}
+    while True:
+        page = client.get(
+            "/api/deployments/web/prediction-logs", params=params, headers=admin_headers
+        ).json()
+        if not page:
+            break
+        pages.append(page)
+        params = {
+            "limit": 10,
+            "last_log_request_id": page[-1]["requestId"],
+            "last_log_timestamp": page[-1]["timestamp"],
+        }
+    assert [len(p) for p in pages] == [10, 10, 5]
+    seen = [r["requestId"] for p in pages for r in p]
+    assert sorted(seen) == sorted(sent)
+    times = [r["timestamp"] for p in pages for r in p]
+    assert times == sorted(times, reverse=True)
+    by_id = client.get(
+        "/api/deployments/web/prediction-logs",
+        params={"limit": 100, "last_log_request_id": seen[9]},
+        headers=admin_headers,
+    ).json()
+    assert [r["requestId"] for r in by_id] == seen[10:]
+
+
+def test_retention_purges_old_records(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    db: Database,
+    trained_model: dict[str, Any],
+    deploy: Callable[..., dict[str, Any]],
+) -> None:
+    deploy(trained_model["id"], logging={"enabled": True, "retention_days": 1})
+    old = datetime.now(UTC) - timedelta(days=3)
+    record = {
+        "deployment_id": "web",
+        "version": "1",
+        "model_id": trained_model["id"],
+        "user_id": None,
+        "items": [],
+        "context": {},
+        "latency_ms": 1.0,
+    }
+    with db.engine.begin() as connection:
+        insert_predictions(
+            connection,
+            [
+                {**record, "request_id": "old", "created_at": old},
+                {**record, "request_id": "new", "created_at": datetime.now(UTC)},
+            ],
+        )
+    serving = client.app.state.deployment_serving  # type: ignore[attr-defined]
+    serving.reload()
+    assert serving.purge_expired() == 1
+    with db.engine.connect() as connection:
+        assert count_predictions(connection, "web") == 1
