@@ -33,13 +33,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import cache_dir, emit, machine_info, parser, progress, table, verdict  # noqa: E402
-from _data import load_events  # noqa: E402
+from _common import cache_dir, emit, machine_info, parser, progress, table, verdict
+from _data import load_events
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_KEY = "bench-admin-key-0123456789abcdef0123456789"
 RECOMMEND_KEY = "bench-recommend-key-0123456789abcdef012345"
-CONSTANT_APP = '''
+CONSTANT_APP = """
 from fastapi import FastAPI
 app = FastAPI()
 ITEMS = [{"recommendedItemId": f"i{i}", "score": 1.0 / (i + 1)} for i in range(10)]
@@ -49,7 +49,7 @@ async def item_to_item(itemId: str = "", recommendationCount: int = 10):
 @app.post("/api/models/default/recommend")
 async def personalized(recommendationCount: int = 10):
     return ITEMS
-'''
+"""
 
 
 def free_port() -> int:
@@ -75,9 +75,7 @@ def usage_csv(max_events: int) -> tuple[Path, list[str]]:
     path = cache_dir() / f"serve-usage-{max_events}.csv"
     if not path.exists():
         n = min(max_events, events.n_events)
-        times = (
-            np.datetime_as_string(events.timestamp[:n].astype("datetime64[s]"), unit="s")
-        )
+        times = np.datetime_as_string(events.timestamp[:n].astype("datetime64[s]"), unit="s")
         lines = [
             f"u{u},i{i},{t},,{w:g}"
             for u, i, t, w in zip(
@@ -162,9 +160,9 @@ def lua_script(kind: str, items: list[str], key: str, history: int) -> str:
         + 'wrk.headers["Content-Type"] = "application/json"\n'
         + f"local items = {sample.replace('[', '{').replace(']', '}')}\n"
         + "request = function()\n"
-        + '  local parts = {}\n'
+        + "  local parts = {}\n"
         + f"  for j = 1, {history} do\n"
-        + '    parts[j] = \'{"itemId":"\' .. items[math.random(#items)] .. \'"}\'\n'
+        + "    parts[j] = '{\"itemId\":\"' .. items[math.random(#items)] .. '\"}'\n"
         + "  end\n"
         + '  local body = "[" .. table.concat(parts, ",") .. "]"\n'
         + '  return wrk.format("POST", "/api/models/default/recommend?recommendationCount=10",'
@@ -210,8 +208,9 @@ def run_wrk(url: str, script: str, duration: int, connections: int) -> dict[str,
     return parse_wrk(out)
 
 
-def run_httpx(base: str, kind: str, items: list[str], key: str, duration: int, connections: int,
-              history: int) -> dict[str, float]:
+def run_httpx(
+    base: str, kind: str, items: list[str], key: str, duration: int, connections: int, history: int
+) -> dict[str, float]:
     import asyncio
 
     rng = np.random.default_rng(0)
@@ -268,8 +267,17 @@ def main() -> None:
     app_file.write_text(CONSTANT_APP)
     server = start_recostack(data_dir, port)
     constant = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "constant_app:app", "--port", str(const_port),
-         "--log-level", "warning", "--no-access-log"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "constant_app:app",
+            "--port",
+            str(const_port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
         cwd=data_dir,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -282,19 +290,32 @@ def main() -> None:
         progress(args, f"training a model on {usage.name} through the API ...")
         model = train_model(base, usage, args.max_neighbors)
         progress(args, f"model {model['id']} completed; loading it with a warm-up request")
-        httpx.get(base + "/api/models/default/recommend", params={"itemId": items[0]},
-                  headers={"x-api-key": RECOMMEND_KEY}, timeout=60).raise_for_status()
+        httpx.get(
+            base + "/api/models/default/recommend",
+            params={"itemId": items[0]},
+            headers={"x-api-key": RECOMMEND_KEY},
+            timeout=60,
+        ).raise_for_status()
         for kind in ("item", "personalized"):
             for name, url in (("constant", f"http://127.0.0.1:{const_port}"), ("recostack", base)):
                 progress(args, f"load: {name} {kind} for {args.duration} s")
                 if use_wrk:
                     figures = run_wrk(
-                        url, lua_script(kind, items, RECOMMEND_KEY, args.history),
-                        args.duration, args.connections,
+                        url,
+                        lua_script(kind, items, RECOMMEND_KEY, args.history),
+                        args.duration,
+                        args.connections,
                     )
                 else:
-                    figures = run_httpx(url, kind, items, RECOMMEND_KEY, args.duration,
-                                        args.connections, args.history)
+                    figures = run_httpx(
+                        url,
+                        kind,
+                        items,
+                        RECOMMEND_KEY,
+                        args.duration,
+                        args.connections,
+                        args.history,
+                    )
                 results.setdefault(kind, {})[name] = figures
     finally:
         for proc in (server, constant):
@@ -314,15 +335,26 @@ def main() -> None:
         verdicts[kind] = {"throughput": rps_ok, "p99": p99_ok}
         for name, f in (("constant FastAPI", c), ("Recostack", r)):
             rows.append([kind, name, f["rps"], f["p50_ms"], f["p99_ms"], f["non_2xx"]])
-        rows.append([kind, "ratio / target", r["rps"] / c["rps"], "", r["p99_ms"] / c["p99_ms"],
-                     f"{verdict(rps_ok)} ≥0.8× rps, {verdict(p99_ok)} p99 ≤2×"])
+        rows.append(
+            [
+                kind,
+                "ratio / target",
+                r["rps"] / c["rps"],
+                "",
+                r["p99_ms"] / c["p99_ms"],
+                f"{verdict(rps_ok)} ≥0.8× rps, {verdict(p99_ok)} p99 ≤2×",
+            ]
+        )
     figures_out = {
         "machine": machine_info(),
         "load_generator": "wrk -t1" if use_wrk else "httpx async loop",
         "connections": args.connections,
         "duration_s": args.duration,
-        "model": {"id": model["id"], "statistics": model.get("statistics", {}),
-                  "maxNeighbors": args.max_neighbors},
+        "model": {
+            "id": model["id"],
+            "statistics": model.get("statistics", {}),
+            "maxNeighbors": args.max_neighbors,
+        },
         "results": results,
         "targets": verdicts,
     }
