@@ -183,7 +183,9 @@ def start_server(data_dir: Path) -> Server:
 def trained_model(client: httpx.Client) -> str:
     """The cached bench model's id (training it on first use), made the default."""
     models = client.get("/api/models").json()
-    done = [m for m in models if m["description"] == DESCRIPTION and m["modelStatus"] == "Completed"]
+    done = [
+        m for m in models if m["description"] == DESCRIPTION and m["modelStatus"] == "Completed"
+    ]
     if done:
         model_id: str = done[-1]["id"]
     else:

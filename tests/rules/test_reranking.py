@@ -134,7 +134,8 @@ def test_bad_rules_are_invalid_and_named(rule: str, problem: str) -> None:
 
 def test_candidate_pool_size() -> None:
     assert candidate_pool_size(10, 0) == 10
-    assert candidate_pool_size(10, 1) == 100
+    assert candidate_pool_size(10, 1) == 50
+    assert candidate_pool_size(2, 1) == 20
     assert candidate_pool_size(50, 2) == 250
     assert candidate_pool_size(100, 1) == 500
     assert candidate_pool_size(800, 1) == 800

@@ -10,19 +10,24 @@ from recostack.rules import ItemProperties, rerank
 from recostack.rules import reranking as reranking_module
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     n=st.integers(1, 60),
     weights=st.lists(st.sampled_from([0.25, 0.5, 1.0, 2.0, 0.3, 0.1]), min_size=1, max_size=3),
+    best_first=st.booleans(),
     data=st.data(),
 )
 def test_small_and_large_pools_rerank_alike(
-    n: int, weights: list[float], data: st.DataObject
+    n: int, weights: list[float], best_first: bool, data: st.DataObject
 ) -> None:
     score_st = st.one_of(
-        st.sampled_from([0.0, 0.25, 0.5, 1.0, -np.inf, np.nan, np.inf]), st.floats(-10, 10)
+        st.sampled_from([0.0, 0.25, 0.5, 1.0, -np.inf, np.nan, np.inf]),
+        st.floats(-10, 10),
+        st.floats(0, 1e-15),
     )
     scores = np.array(data.draw(st.lists(score_st, min_size=n, max_size=n)))
+    if best_first:  # a top-k list: sorted, best first, no NaN
+        scores = -np.sort(-np.where(np.isnan(scores), -np.inf, scores))
     props = ItemProperties(
         {
             f"p{r}": np.array(

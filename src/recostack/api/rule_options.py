@@ -25,9 +25,8 @@ rule can apply (:func:`bind_model_rules`), so that path stays untouched.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Final
+from typing import Annotated, Final, NamedTuple
 
 from fastapi import Depends, Query, Request
 from starlette.datastructures import QueryParams
@@ -78,8 +77,7 @@ class Unbound(Enum):
 UNBOUND: Final = Unbound.UNBOUND
 
 
-@dataclass(frozen=True, slots=True)
-class RuleParams:
+class RuleParams(NamedTuple):
     runtime: RuntimeRules = NO_RUNTIME_RULES
     scenario: str | None = None
     skip_default_scenario: bool = False
@@ -131,7 +129,7 @@ async def _rule_params(
     ] = None,
 ) -> RuleParams:
     return RuleParams(
-        RuntimeRules(tuple(filters or ()), tuple(reranking or ()), exclude_rated_items),
+        runtime_rules(tuple(filters or ()), tuple(reranking or ()), exclude_rated_items),
         scenario,
         skip_default_scenario,
         session_id,
@@ -151,36 +149,71 @@ def _plain_bool(raw: str | None, absent: bool | None) -> bool | Unbound | None:
     return UNBOUND if value is None else value
 
 
+_RULE_PARAMETER_SET: Final = frozenset(RULE_PARAMETERS)
+
+
 def rule_params_given(query: QueryParams) -> bool:
-    return any(name in query for name in RULE_PARAMETERS)
+    return not _RULE_PARAMETER_SET.isdisjoint(query.keys())
 
 
 def plain_rule_params(query: QueryParams) -> RuleParams | Unbound:
-    """The options of a plainly valid query, as :data:`RuleParamsDep` would give them."""
-    scenario = query.get("scenario")
-    session_id = query.get("session_id")
+    """The options of a plainly valid query, as :data:`RuleParamsDep` would give them.
+
+    One pass over the query's items (a repeated single-valued parameter keeps
+    its last value, as FastAPI reads it).
+    """
+    filters: list[str] = []
+    reranking: list[str] = []
+    scenario = session_id = exclude_raw = skip_raw = None
+    for name, value in query.multi_items():
+        if name == "filters":
+            filters.append(value)
+        elif name == "reranking":
+            reranking.append(value)
+        elif name == "scenario":
+            scenario = value
+        elif name == "session_id":
+            session_id = value
+        elif name == "exclude_rated_items":
+            exclude_raw = value
+        elif name == "skip_default_scenario":
+            skip_raw = value
     if scenario is not None and not 1 <= len(scenario) <= MAX_SCENARIO_NAME:
         return UNBOUND
     if session_id is not None and len(session_id) > MAX_ID:
         return UNBOUND
-    exclude = _plain_bool(query.get("exclude_rated_items"), None)
-    skip = _plain_bool(query.get("skip_default_scenario"), False)
+    exclude = _plain_bool(exclude_raw, None)
+    skip = _plain_bool(skip_raw, False)
     if exclude is UNBOUND or skip is UNBOUND or skip is None:
         return UNBOUND
-    filters = query.getlist("filters")
-    reranking = query.getlist("reranking")
     if not (filters or reranking or exclude is not None or scenario or skip or session_id):
         return NO_RULE_PARAMS
     return RuleParams(
-        RuntimeRules(tuple(filters), tuple(reranking), exclude), scenario, skip, session_id
+        runtime_rules(tuple(filters), tuple(reranking), exclude), scenario, skip, session_id
     )
+
+
+_RUNTIME_RULES: dict[tuple[tuple[str, ...], tuple[str, ...], bool | None], RuntimeRules] = {}
+_MAX_RUNTIME_RULES = 1024
+
+
+def runtime_rules(
+    filters: tuple[str, ...], reranking: tuple[str, ...], exclude_rated_items: bool | None
+) -> RuntimeRules:
+    """The :class:`RuntimeRules` of these options, one object per distinct set seen lately."""
+    key = (filters, reranking, exclude_rated_items)
+    found = _RUNTIME_RULES.get(key)
+    if found is None:
+        if len(_RUNTIME_RULES) >= _MAX_RUNTIME_RULES:
+            _RUNTIME_RULES.clear()
+        found = _RUNTIME_RULES[key] = RuntimeRules(filters, reranking, exclude_rated_items)
+    return found
 
 
 # --- the model API ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ModelRules:
+class ModelRules(NamedTuple):
     """The rule options of one model API request; plain model answers when none applies."""
 
     params: RuleParams
@@ -224,7 +257,7 @@ def bind_model_rules(request: Request) -> ModelRules | Unbound | None:
     cache = scenario_cache(request.app)
     if not rule_params_given(query):
         defaults = cache.current().defaults
-        if not any(t in defaults for t in _TYPES_OF_METHOD.get(request.method, ())):
+        if not defaults or not any(t in defaults for t in _TYPES_OF_METHOD.get(request.method, ())):
             return None
     params = plain_rule_params(query)
     if params is UNBOUND:

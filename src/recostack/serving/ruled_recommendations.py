@@ -20,7 +20,7 @@ from recostack.algorithms.item_item import ScoredItems
 from recostack.rules import ResolvedRules, candidate_pool_size, filter_mask, rerank
 from recostack.training.trained_model import Recommendation, TrainedModel, UsageEvent
 
-__all__ = ["RuledAnswer", "recommend_with_rules", "user_known_items"]
+__all__ = ["RuledAnswer", "recommend_with_rules", "score_with_rules", "user_known_items"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def _without(model: TrainedModel, allowed: np.ndarray | None, items: np.ndarray)
     return mask
 
 
-def _reranking_pool(
+def _candidates(
     model: TrainedModel,
     size: int,
     *,
@@ -61,13 +61,16 @@ def _reranking_pool(
     user_id: str | None,
     allowed: np.ndarray | None,
     exclude: np.ndarray | None,
-) -> tuple[ScoredItems, np.ndarray | None]:
-    """The best ``size`` real candidates (no backfill), and the mask they passed.
+) -> tuple[ScoredItems, np.ndarray | None, np.ndarray | None]:
+    """The best ``size`` of the model's candidates (no backfill), their mask, the seed.
 
     As :meth:`TrainedModel.score_item` / :meth:`TrainedModel.score_history`
     (seed items out unless the model allows them; only the head of a sorted
-    row is read), without backfilling: popular items only fill what the
-    reranked list lacks, they are not reranked among the model's candidates.
+    row is read), with exclusions folded into the filter mask, and without
+    backfilling: popular items only fill what the (reranked) list lacks,
+    they are not reranked among the model's candidates. The seed item of an
+    item-to-item request is dropped from the answer rather than from a copy
+    of the mask; it is returned for the backfill to keep out too.
     """
     weights = model.item_item
     seeds_allowed = model.options.allow_seed_items
@@ -79,30 +82,59 @@ def _reranking_pool(
         items, affinities = model.event_affinities(events, user_id)
         if not seeds_allowed and items.size:
             allowed = _without(model, allowed, items)
-        candidates = weights.score_history(items, affinities)
-        return weights.top_k(candidates, size, allowed=allowed), allowed
+        return _best_of(weights.score_history(items, affinities), size, allowed), allowed, None
     item = model.item_index(item_id)
     if item is None:
-        return ScoredItems.empty(), allowed
-    if not seeds_allowed:
-        allowed = _without(model, allowed, np.array([item], dtype=np.int64))
-        n_excluded += 1
-    head = (4 * size if filtered else size) + n_excluded
+        return ScoredItems.empty(), allowed, None
+    seed = None if seeds_allowed else item
+    wanted = size if seed is None else size + 1
+    head = (4 * size if filtered else size) + n_excluded + (wanted - size)
     while True:
         limited = head < weights.row_length(item)
         found = weights.top_k(
             weights.neighbours(item, head if limited else None),
-            size,
+            wanted,
             allowed=allowed,
             presorted=True,
         )
+        if seed is not None:
+            keep = found.items != seed
+            if not keep.all():
+                found = ScoredItems(found.items[keep], found.scores[keep])
+            if len(found) > size:
+                found = ScoredItems(found.items[:size], found.scores[:size])
         if len(found) >= size or not limited:
-            return found, allowed
+            return found, allowed, None if seed is None else np.array([seed], dtype=np.int64)
         head *= 8
 
 
+def _best_of(candidates: ScoredItems, size: int, allowed: np.ndarray | None) -> ScoredItems:
+    """The best ``size`` allowed candidates with a positive score, best first.
+
+    As :meth:`ItemItemModel.top_k` (ties by item index), but a filter zeroes
+    scores instead of selecting entries: personalized candidates can be most
+    of the catalog, and selecting by a random mask costs several times a
+    branch-free multiplication.
+    """
+    items, scores = candidates.items, candidates.scores
+    if allowed is not None:
+        scores = scores * allowed[items]
+    if items.size > size:
+        part = np.argpartition(-scores, size - 1)[:size]
+        items, scores = items[part], scores[part]
+    keep = scores > 0
+    if not keep.all():
+        items, scores = items[keep], scores[keep]
+    order = np.lexsort((items, -scores))
+    return ScoredItems(items[order], scores[order])
+
+
 def _backfill(
-    model: TrainedModel, head: ScoredItems, count: int, allowed: np.ndarray | None
+    model: TrainedModel,
+    head: ScoredItems,
+    count: int,
+    allowed: np.ndarray | None,
+    also_excluded: np.ndarray | None = None,
 ) -> ScoredItems:
     """``head`` and then the most popular allowed items not in it, ``count`` in all.
 
@@ -115,7 +147,8 @@ def _backfill(
     need = count - len(head)
     if need <= 0 or not order.size:
         return head
-    mask = _without(model, allowed, head.items)
+    taken = head.items if also_excluded is None else np.concatenate([head.items, also_excluded])
+    mask = _without(model, allowed, taken)
     chosen: list[np.ndarray] = []
     found = 0
     step = max(4 * need, 64)
@@ -135,7 +168,7 @@ def _backfill(
     )
 
 
-def recommend_with_rules(
+def score_with_rules(
     model: TrainedModel,
     rules: ResolvedRules,
     count: int,
@@ -143,20 +176,18 @@ def recommend_with_rules(
     item_id: str | None = None,
     events: Sequence[UsageEvent] = (),
     user_id: str | None = None,
-) -> RuledAnswer:
-    """Item-to-item when ``item_id`` is given, else personalized from events/history."""
-    allowed = filter_mask(rules.filters, model.item_properties) if rules.filters else None
+    allowed: np.ndarray | None = None,
+) -> ScoredItems:
+    """The scored answer of :func:`recommend_with_rules` (item indices).
+
+    ``allowed`` is one more mask over all items (e.g. a per-customer
+    whitelist), ANDed with the rules' filters.
+    """
+    if rules.filters:
+        filtered = filter_mask(rules.filters, model.item_properties)
+        allowed = filtered if allowed is None else filtered & allowed
     exclude = user_known_items(model, user_id, events) if rules.exclude_rated_items else None
-    scored: ScoredItems
-    if not rules.reranking:
-        if item_id is not None:
-            item = model.item_index(item_id)
-            scored = model.score_item(item, count, allowed=allowed, exclude=exclude)
-        else:
-            items, weights = model.event_affinities(events, user_id)
-            scored = model.score_history(items, weights, count, allowed=allowed, exclude=exclude)
-        return RuledAnswer(model.to_recommendations(scored), rules)
-    pool, allowed = _reranking_pool(
+    pool, allowed, seed = _candidates(
         model,
         candidate_pool_size(count, len(rules.reranking)),
         item_id=item_id,
@@ -165,13 +196,31 @@ def recommend_with_rules(
         allowed=allowed,
         exclude=exclude,
     )
-    if len(pool) > 1:
+    scored = pool
+    if rules.reranking and len(pool) > 1:
         items_out, scores_out = rerank(
             pool.items, pool.scores, rules.reranking, model.item_properties, k=count
         )
         scored = ScoredItems(items_out, scores_out)
-    else:
-        scored = pool
+    elif len(pool) > count:
+        scored = ScoredItems(pool.items[:count], pool.scores[:count])
     if len(scored) < count and model.options.enable_backfilling:
-        scored = _backfill(model, scored, count, allowed)
+        scored = _backfill(model, scored, count, allowed, seed)
+    return scored
+
+
+def recommend_with_rules(
+    model: TrainedModel,
+    rules: ResolvedRules,
+    count: int,
+    *,
+    item_id: str | None = None,
+    events: Sequence[UsageEvent] = (),
+    user_id: str | None = None,
+    allowed: np.ndarray | None = None,
+) -> RuledAnswer:
+    """Item-to-item when ``item_id`` is given, else personalized from events/history."""
+    scored = score_with_rules(
+        model, rules, count, item_id=item_id, events=events, user_id=user_id, allowed=allowed
+    )
     return RuledAnswer(model.to_recommendations(scored), rules)

@@ -11,14 +11,19 @@ No I/O: the snapshot and the model are already in memory.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from recostack.rules import (
+    MAX_CHAIN_DEPTH,
+    AbTestScenario,
+    AliasScenario,
+    CaseScenario,
     ConditionScenario,
     RecoType,
     ResolvedRules,
     RuntimeRules,
     Scenario,
+    ab_bucket,
     resolve_rules,
 )
 from recostack.serving.ruled_recommendations import (
@@ -34,9 +39,8 @@ __all__ = ["NO_RUNTIME_RULES", "RulesRequest", "recommend_for_request", "resolve
 NO_RUNTIME_RULES = RuntimeRules()
 
 
-@dataclass(frozen=True, slots=True)
-class RulesRequest:
-    """The rule options of one request.
+class RulesRequest(NamedTuple):
+    """The rule options of one request (a tuple: made on every request).
 
     ``user_id`` is the user (stored history, A/B group); an anonymous request
     is put in an A/B group by ``session_id`` instead.
@@ -65,8 +69,52 @@ class RulesRequest:
         )
 
 
-def _has_conditions(scenarios: Mapping[str, Scenario]) -> bool:
-    return any(isinstance(s, ConditionScenario) for s in scenarios.values())
+#: resolved rules kept per snapshot (beyond this many, the memo starts over)
+MAX_MEMO = 4096
+
+
+def _decisions(
+    name: str,
+    scenarios: Mapping[str, Scenario],
+    request: RulesRequest,
+    n_ratings: int,
+    snapshot: ScenarioSnapshot,
+) -> tuple[object, ...] | None:
+    """The A/B groups and condition outcomes met following ``name``, or ``None``.
+
+    They are all that :func:`~recostack.rules.resolve_rules` takes from the
+    user (its id and ``n_ratings``), so two requests with the same options and
+    the same decisions resolve alike. ``None`` (a missing scenario or A/B test,
+    a cycle, a chain too long) leaves the request to ``resolve_rules`` itself,
+    which raises the right error.
+    """
+    decisions: list[object] = []
+    current = name
+    for _ in range(MAX_CHAIN_DEPTH):
+        scenario = scenarios.get(current)
+        if scenario is None:
+            return None
+        if isinstance(scenario, CaseScenario):
+            return tuple(decisions)
+        if isinstance(scenario, AliasScenario):
+            current = scenario.alias.scenario_name
+        elif isinstance(scenario, ConditionScenario):
+            condition = scenario.condition
+            holds = condition.if_.holds(n_ratings)
+            decisions.append(holds)
+            current = condition.then if holds else condition.else_
+        else:
+            assert isinstance(scenario, AbTestScenario)
+            ref = scenario.ab_test
+            probability_a = snapshot.probabilities.get(ref.id)
+            if probability_a is None:
+                return None
+            key = request.ab_key
+            # as ab_group (probability_a was checked when the test was stored)
+            group = "A" if key is None or ab_bucket(ref.id, key) < probability_a else "B"
+            decisions.append(group)
+            current = ref.scenario_a if group == "A" else ref.scenario_b
+    return None
 
 
 def resolve_request_rules(
@@ -75,20 +123,58 @@ def resolve_request_rules(
     request: RulesRequest,
     events: Sequence[UsageEvent] = (),
 ) -> ResolvedRules:
-    """The rules for ``request`` (``NotFound`` for an unknown scenario)."""
-    scenarios = snapshot.of_type(request.reco_type)
+    """The rules for ``request`` (``NotFound`` for an unknown scenario).
+
+    Resolved once per snapshot for each combination of options and user
+    decisions (:func:`_decisions`): the per-request work is following the
+    chain and hashing the user into the A/B groups met.
+    """
+    reco_type = request.reco_type
+    scenarios = snapshot.of_type(reco_type)
     n_ratings = (
-        len(user_known_items(model, request.user_id, events)) if _has_conditions(scenarios) else 0
+        len(user_known_items(model, request.user_id, events))
+        if reco_type in snapshot.with_conditions
+        else 0
     )
+    scenario = request.scenario
+    default = snapshot.defaults.get(reco_type)
+    if request.skip_default_scenario or default == scenario:
+        default = None
+    parts: list[object] = [reco_type, request.runtime, scenario, default]
+    for name in (scenario, default):
+        if name:
+            decisions = _decisions(name, scenarios, request, n_ratings, snapshot)
+            if decisions is None:  # an error to report: no memo
+                break
+            parts.append(decisions)
+    else:
+        key = tuple(parts)
+        found: ResolvedRules | None = snapshot.memo.get(key)
+        if found is None:
+            found = _resolve(request, snapshot, scenarios, scenario, default, n_ratings)
+            if len(snapshot.memo) >= MAX_MEMO:
+                snapshot.memo.clear()
+            snapshot.memo[key] = found
+        return found
+    return _resolve(request, snapshot, scenarios, scenario, default, n_ratings)
+
+
+def _resolve(
+    request: RulesRequest,
+    snapshot: ScenarioSnapshot,
+    scenarios: Mapping[str, Scenario],
+    scenario: str | None,
+    default: str | None,
+    n_ratings: int,
+) -> ResolvedRules:
     return resolve_rules(
         request.runtime,
-        request.scenario,
-        snapshot.defaults.get(request.reco_type),
+        scenario,
+        default,
         scenarios,
         user_id=request.ab_key,
         n_ratings=n_ratings,
         ab_tests=snapshot.probabilities,
-        skip_default_scenario=request.skip_default_scenario,
     )
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from recostack.errors import Conflict, Invalid, NotFound
 from recostack.rules import (
     RECO_TYPES,
+    ConditionScenario,
     Scenario,
     ab_tests_used,
     check_probability_a,
@@ -108,10 +109,21 @@ class ScenarioSnapshot:
     defaults: Mapping[str, str]
     ab_tests: Mapping[str, AbTestParams]
     probabilities: Mapping[str, float] = field(init=False)
+    #: the recommendation types that have a condition scenario (they need n_ratings)
+    with_conditions: frozenset[str] = field(init=False)
+    #: derived results kept for this snapshot's life (e.g. resolved rules), by key
+    memo: dict[Any, Any] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         probabilities = {i: t.probability_a for i, t in self.ab_tests.items()}
         object.__setattr__(self, "probabilities", probabilities)
+        with_conditions = frozenset(
+            reco_type
+            for reco_type, scenarios in self.scenarios.items()
+            if any(isinstance(s, ConditionScenario) for s in scenarios.values())
+        )
+        object.__setattr__(self, "with_conditions", with_conditions)
+        object.__setattr__(self, "memo", {})
 
     def of_type(self, reco_type: str) -> Mapping[str, Scenario]:
         return self.scenarios.get(reco_type, _NO_SCENARIOS)
