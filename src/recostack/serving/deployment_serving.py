@@ -29,23 +29,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-import numpy as np
-
-from recostack.algorithms.item_item import ScoredItems
 from recostack.errors import Conflict, NotFound, RecostackError, Unavailable
 from recostack.rules import (
     ConditionScenario,
     RecoType,
     ResolvedRules,
     RuntimeRules,
-    candidate_pool_size,
-    filter_mask,
-    rerank,
     resolve_rules,
 )
 from recostack.serving.deployment_config import DeploymentConfig
 from recostack.serving.prediction_logger import PredictionLogger
-from recostack.serving.ruled_recommendations import user_known_items
+from recostack.serving.ruled_recommendations import score_with_rules, user_known_items
 from recostack.store.deployment_repository import DeploymentRecord
 from recostack.store.deployment_tables import DeploymentStatus, Environment
 from recostack.store.scenario_repository import EMPTY_SNAPSHOT, ScenarioSnapshot
@@ -56,7 +50,6 @@ __all__ = [
     "DeploymentRequest",
     "DeploymentServing",
     "LiveDeployment",
-    "score_with_rules",
 ]
 
 logger = logging.getLogger(__name__)
@@ -151,38 +144,6 @@ class CustomerCache:
             with self._lock:
                 self._records.clear()
             self.stamp = stamp
-
-
-def score_with_rules(
-    model: TrainedModel,
-    rules: ResolvedRules,
-    count: int,
-    *,
-    allowed: np.ndarray | None = None,
-    item_id: str | None = None,
-    events: Sequence[UsageEvent] = (),
-    user_id: str | None = None,
-) -> ScoredItems:
-    """``recommend_with_rules`` with one more mask: the customer's whitelist."""
-    mask = allowed
-    if rules.filters:
-        filtered = filter_mask(rules.filters, model.item_properties)
-        mask = filtered if mask is None else (mask & filtered)
-    exclude = user_known_items(model, user_id, events) if rules.exclude_rated_items else None
-    pool = candidate_pool_size(count, len(rules.reranking))
-    if item_id is not None:
-        scored = model.score_item(model.item_index(item_id), pool, allowed=mask, exclude=exclude)
-    else:
-        items, weights = model.event_affinities(events, user_id)
-        scored = model.score_history(items, weights, pool, allowed=mask, exclude=exclude)
-    if rules.reranking and len(scored) > 1:
-        items_out, scores_out = rerank(
-            scored.items, scored.scores, rules.reranking, model.item_properties, k=count
-        )
-        return ScoredItems(items_out.astype(np.int64), scores_out.astype(np.float32))
-    if len(scored) > count:
-        return ScoredItems(scored.items[:count], scored.scores[:count])
-    return scored
 
 
 def _reco_type(request: DeploymentRequest) -> RecoType:
