@@ -75,14 +75,16 @@ def test_keyset_pages_newest_first(
     deploy: Callable[..., dict[str, Any]],
 ) -> None:
     deploy(trained_model["id"])
-    sent = [
+    answers = [
         client.post(
             "/api/deployments/web/recommend",
             json={"itemId": f"item{n % 12}"},
             headers=recommend_headers,
-        ).json()["requestId"]
+        )
         for n in range(25)
     ]
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers][:3]
+    sent = [a.json()["requestId"] for a in answers]
     _flush(client)
     pages: list[list[dict[str, Any]]] = []
     params: dict[str, Any] = {"limit": 10}

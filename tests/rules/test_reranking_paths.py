@@ -15,10 +15,11 @@ from recostack.rules import reranking as reranking_module
     n=st.integers(1, 60),
     weights=st.lists(st.sampled_from([0.25, 0.5, 1.0, 2.0, 0.3, 0.1]), min_size=1, max_size=3),
     best_first=st.booleans(),
+    float32=st.booleans(),
     data=st.data(),
 )
 def test_small_and_large_pools_rerank_alike(
-    n: int, weights: list[float], best_first: bool, data: st.DataObject
+    n: int, weights: list[float], best_first: bool, float32: bool, data: st.DataObject
 ) -> None:
     score_st = st.one_of(
         st.sampled_from([0.0, 0.25, 0.5, 1.0, -np.inf, np.nan, np.inf]),
@@ -28,6 +29,8 @@ def test_small_and_large_pools_rerank_alike(
     scores = np.array(data.draw(st.lists(score_st, min_size=n, max_size=n)))
     if best_first:  # a top-k list: sorted, best first, no NaN
         scores = -np.sort(-np.where(np.isnan(scores), -np.inf, scores))
+    if float32:  # the model's scores: reranked on their exact values, returned as given
+        scores = scores.astype(np.float32)
     props = ItemProperties(
         {
             f"p{r}": np.array(
@@ -47,6 +50,7 @@ def test_small_and_large_pools_rerank_alike(
         reranking_module._SMALL_POOL = small
     assert in_python[0].tolist() == vectorised[0].tolist()
     assert np.array_equal(in_python[1], vectorised[1], equal_nan=True)
+    assert in_python[1].dtype == vectorised[1].dtype == scores.dtype
 
 
 def test_a_large_pool_goes_through_numpy() -> None:

@@ -24,15 +24,19 @@ NaN scores count as -inf; candidates at -inf come last, in input order.
 
 Several rules compose: their penalties add up, in the order given (the order
 only matters for reporting; the sum is symmetric). The returned scores are the
-model's, unchanged, so they need not be decreasing after reranking.
+model's, unchanged (same dtype), so they need not be decreasing after
+reranking.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
+from typing import NamedTuple
 
 import numpy as np
 
@@ -105,7 +109,9 @@ def rerank(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rerank candidates (best first) by ``rules``; return the first ``k`` (items, scores)."""
     items = np.asarray(items, dtype=np.intp)
-    scores = np.asarray(scores, dtype=np.float64)
+    scores = np.asarray(scores)
+    if scores.dtype.kind != "f":
+        scores = scores.astype(np.float64)
     if items.shape != scores.shape or items.ndim != 1:
         raise ValueError("items and scores must be 1-D arrays of the same length")
     k = len(items) if k is None else max(0, min(k, len(items)))
@@ -125,8 +131,7 @@ def rerank(
     return items[order], scores[order]
 
 
-@dataclass(frozen=True, slots=True)
-class _RuleCodes:
+class _RuleCodes(NamedTuple):
     """One active rule over the candidates: each one's value code, and the rule's weight."""
 
     codes: np.ndarray
@@ -145,9 +150,11 @@ def _diversity_order(scores: np.ndarray, rules: list[_RuleCodes], k: int) -> np.
     vectorised pass per pick beyond.
     """
     if len(scores) <= _SMALL_POOL:
-        best_first = bool((scores[:-1] >= scores[1:]).all())  # False with a NaN
-        picks = _greedy_in_python(scores.tolist(), rules, k, best_first=best_first)
+        values: list[float] = scores.tolist()  # exact, float32 or float64
+        best_first = all(map(operator.ge, values, islice(values, 1, None)))  # False with a NaN
+        picks = _greedy_in_python(values, rules, k, best_first=best_first)
         return np.asarray(picks, dtype=np.intp)
+    scores = scores.astype(np.float64, copy=False)
     ranked = scores > -np.inf  # False for NaN and -inf: those come last
     all_ranked = bool(ranked.all())
     low, high = (float(scores.min()), float(scores.max())) if all_ranked else (0.0, 0.0)

@@ -214,10 +214,15 @@ class DeploymentServing:
         """The version to serve (the newest ACTIVE one by default) or why there is none."""
         if time.monotonic() - self._refreshed_at > 2 * self.refresh_seconds:
             self._refresh_quietly()
-        versions = self._live.get(deployment_id, {})
         records = self._records.get(deployment_id)
         if not records:
+            # a deployment created a moment ago may not be in this process's
+            # set yet: one stamp-checked refresh before answering 404
+            self._refresh_quietly()
+            records = self._records.get(deployment_id)
+        if not records:
             raise NotFound(f"deployment {deployment_id!r} does not exist", field="deployment_id")
+        versions = self._live.get(deployment_id, {})
         if version is not None:
             entry = versions.get(version)
             if entry is not None:
