@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
+
+from fastapi import FastAPI
+
+from recostack.api.rules_deps import scenario_store
+from recostack.errors import Conflict
+from recostack.rules import find_cycle, parse_scenario
+from recostack.store.scenario_repository import ScenarioStore
 
 from .rules_app import Api
 
@@ -177,3 +185,38 @@ def test_default_scenario_endpoints(api: Api) -> None:
     assert api.client.get(url, headers=api.admin).json()["name"] == "second"
     assert api.client.delete(url, headers=api.admin).status_code == 204
     assert api.client.delete(url, headers=api.admin).status_code == 404
+
+
+def test_concurrent_writes_cannot_make_a_cycle(api: Api, app: FastAPI) -> None:
+    """Writers are serialised by the stamp row, so each checks what the other committed."""
+    store = scenario_store(app)
+    leaf = parse_scenario({"scenario_type": "case", "case": {}})
+    for name in ("a", "b"):
+        store.put_scenario(ITEM, name, leaf)
+    for _ in range(4):
+        start = threading.Barrier(2)
+        outcomes: list[str] = []
+        threads = [
+            threading.Thread(target=_write, args=(store, start, outcomes, name, target))
+            for name, target in (("a", "b"), ("b", "a"))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert sorted(outcomes) == ["refused", "stored"]
+        stored = {s.name: s.scenario for s in store.list_scenarios(ITEM)}
+        assert find_cycle(stored) is None
+        for name in ("a", "b"):
+            store.put_scenario(ITEM, name, leaf)
+
+
+def _write(
+    store: ScenarioStore, start: threading.Barrier, outcomes: list[str], name: str, target: str
+) -> None:
+    start.wait()
+    try:
+        store.put_scenario(ITEM, name, parse_scenario(alias(target)))
+        outcomes.append("stored")
+    except Conflict:
+        outcomes.append("refused")

@@ -87,6 +87,13 @@ class ServingState:
         """The default model's id, or :class:`NotFound`."""
         model_id = self.default_model_id
         if model_id is None:
+            # set a moment ago by another process (or app): re-read once before a 404
+            try:
+                self.refresh()
+            except Exception:
+                logger.warning("could not refresh the serving state", exc_info=True)
+            model_id = self.default_model_id
+        if model_id is None:
             raise NotFound(NO_DEFAULT_MODEL, field="modelId")
         return model_id
 

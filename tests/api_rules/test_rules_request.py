@@ -1,0 +1,127 @@
+"""Per-request resolution with its per-snapshot memo equals ``resolve_rules`` itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from recostack.data.catalog import Catalog
+from recostack.data.ids import Vocabulary
+from recostack.data.usage import UsageData
+from recostack.errors import RecostackError
+from recostack.rules import RuntimeRules, Scenario, parse_scenario, resolve_rules
+from recostack.serving.rules_request import RulesRequest, resolve_request_rules
+from recostack.store.scenario_repository import AbTestParams, ScenarioSnapshot
+from recostack.store.tables import utcnow
+from recostack.training.parameters import parse_training_parameters
+from recostack.training.pipeline import fit_model
+from recostack.training.trained_model import TrainedModel, UsageEvent
+
+N_ITEMS = 12
+
+
+@pytest.fixture(scope="module")
+def model() -> TrainedModel:
+    rng = np.random.default_rng(5)
+    n = 600
+    ids = [f"i{i}" for i in range(N_ITEMS)]
+    usage = UsageData(
+        users=Vocabulary([f"u{i}" for i in range(30)]),
+        items=Vocabulary(ids),
+        user_index=rng.integers(0, 30, n).astype(np.int32),
+        item_index=rng.integers(0, N_ITEMS, n).astype(np.int32),
+        timestamp=np.full(n, 1_700_000_000, dtype=np.int64),
+        weight=np.ones(n, dtype=np.float32),
+    )
+    catalog = Catalog(
+        items=Vocabulary(ids),
+        names=np.array(ids),
+        categories=np.array(["c"] * N_ITEMS),
+        descriptions=np.array([""] * N_ITEMS),
+        features={},
+    )
+    params = parse_training_parameters({"usageRelativePath": "u", "supportThreshold": 3})
+    return fit_model(params, usage, catalog).model
+
+
+def _body(kind: str, targets: list[int], i: int, draw: st.DrawFn) -> dict[str, Any]:
+    pick = st.sampled_from(targets)
+    if kind == "alias":
+        return {"scenario_type": "alias", "alias": {"scenario_name": f"s{draw(pick)}"}}
+    if kind == "ab":
+        test = draw(st.sampled_from(["t1", "t2", "missing"]))
+        refs = {"scenario_a": f"s{draw(pick)}", "scenario_b": f"s{draw(pick)}"}
+        return {"scenario_type": "ab_test", "ab_test": {"id": test, **refs}}
+    if kind == "cond":
+        condition = {
+            "condition_type": "user_function",
+            "if": {"function_name": "n_ratings", "op": "gte", "value": draw(st.integers(0, 4))},
+            "then": f"s{draw(pick)}",
+            "else": f"s{draw(pick)}",
+        }
+        return {"scenario_type": "condition", "condition": condition}
+    return {"scenario_type": "case", "case": {"filters": [f"p:eq:{i}"]}}
+
+
+@st.composite
+def graphs(draw: st.DrawFn) -> dict[str, Scenario]:
+    """Scenario graphs of every type, with dangling references and cycles now and then."""
+    n = draw(st.integers(1, 8))
+    scenarios: dict[str, Scenario] = {}
+    for i in range(n):
+        targets = list(range(i + 1, n + 1)) if draw(st.booleans()) else list(range(n + 1))
+        kind = draw(st.sampled_from(["case", "alias", "ab", "cond"]))
+        scenarios[f"s{i}"] = parse_scenario(_body(kind, targets, i, draw))
+    return scenarios
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    scenarios=graphs(),
+    names=st.lists(st.sampled_from(["s0", "s1", "s2", "s3", "s8", None]), min_size=2, max_size=2),
+    skip=st.booleans(),
+    users=st.lists(st.sampled_from(["alice", "bob", "carol", None]), min_size=1, max_size=6),
+    n_events=st.integers(0, 5),
+)
+def test_memoized_resolution_equals_resolve_rules(
+    model: TrainedModel,
+    scenarios: dict[str, Scenario],
+    names: list[str | None],
+    skip: bool,
+    users: list[str | None],
+    n_events: int,
+) -> None:
+    scenario, default = names
+    now = utcnow()
+    snapshot = ScenarioSnapshot(
+        "stamp",
+        {"session_to_items": scenarios},
+        {"session_to_items": default} if default else {},
+        {"t1": AbTestParams("t1", "t1", 0.5, now), "t2": AbTestParams("t2", "t2", 0.2, now)},
+    )
+    runtime = RuntimeRules(filters=("x:empty",))
+    events = [UsageEvent(item_id=f"i{i}") for i in range(n_events)]
+    for user in users * 2:  # the second round is answered from the memo
+        request = RulesRequest("session_to_items", runtime, scenario, skip, None, user)
+        try:
+            expected: object = resolve_rules(
+                runtime,
+                scenario,
+                default,
+                scenarios,
+                user_id=user,
+                n_ratings=n_events,
+                ab_tests=snapshot.probabilities,
+                skip_default_scenario=skip,
+            )
+        except RecostackError as error:
+            expected = (type(error), error.message)
+        try:
+            got: object = resolve_request_rules(model, snapshot, request, events)
+        except RecostackError as error:
+            got = (type(error), error.message)
+        assert got == expected
