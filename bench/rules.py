@@ -1,6 +1,6 @@
 """What business rules cost on the recommend endpoint, over HTTP, in one run.
 
-    .venv/bin/python bench/rules.py [--json] [--seconds 5] [--rounds 3]
+    .venv/bin/python bench/rules.py [--json] [--seconds 3] [--rounds 7]
 
 The server is ``recostack serve`` (one API process, SQLite store) in a
 subprocess on loopback, serving a SAR model of the ``zipf-2m`` data (100k
@@ -12,18 +12,20 @@ first run trains; later runs reuse the model).
 
 Three request kinds on ``GET /api/models/{id}/recommend`` (item-to-item,
 10 items; seeds drawn from the events, so popular items come up more often;
-a random user id on each request):
+query values percent-encoded as httpx sends them, ``:`` and ``,`` included):
 
 * **no rules** — the plain hot path;
 * **runtime** — 2 filters + 1 reranking as query parameters
   (``category:in:<10 of 20>``, ``price:lte:300``, ``brand:diversity:0.5``);
 * **scenario** — ``scenario=bench_chain``: an alias → an ab_test
-  (probability_a 0.5, the user decides) → one of two case scenarios, each
-  with 2 filters + 1 reranking.
+  (probability_a 0.5; a random ``userId`` on each request decides) → one
+  of two case scenarios, each with 2 filters + 1 reranking.
 
-The same for ``POST .../recommend`` with 5 usage events (personalized). The
+The same for ``POST .../recommend`` with 5 usage events and a random
+``userId`` (personalized; the scenarios are session_to_items ones). The
 load is ``wrk -t1 -c32`` (``apt-get install -y wrk``) or, without wrk, an
-async httpx loop with 32 connections; ``--rounds`` rounds interleave the
+async httpx loop with 32 connections (the client is then the bottleneck on
+a small machine, so use wrk for the verdict); ``--rounds`` rounds interleave the
 kinds so that drift on a noisy machine hits them alike; figures are the
 median over rounds. Every answer must be a 200.
 
@@ -402,8 +404,8 @@ def check_answers(client: httpx.Client, kind: Kind, paths: list[str], bodies: li
 
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--seconds", type=float, default=5.0, help="load per kind and round")
-    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
+    p.add_argument("--seconds", type=float, default=3.0, help="load per kind and round")
+    p.add_argument("--rounds", type=int, default=7, help="interleaved rounds (median)")
     args = p.parse_args()
     figures: dict[str, Any] = {"machine": machine_info(), "target": TARGET}
 
@@ -424,7 +426,11 @@ def main() -> None:
         progress(args, "model: training on first use (cached after)")
         model_id = trained_model(admin)
         model = admin.get(f"/api/models/{model_id}").json()
-        figures["model"] = {"id": model_id, "statistics": model.get("statistics")}
+        stats = model.get("statistics") or {}
+        figures["model"] = {
+            "id": model_id,
+            **{k: v for k, v in stats.items() if not isinstance(v, dict | list)},
+        }
         install_scenarios(admin)
         reader = httpx.Client(
             base_url=server.url,
