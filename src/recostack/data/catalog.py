@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import csv
 import re
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from recostack.data.ids import Vocabulary
+from recostack.data.line_blocks import iter_line_blocks
 from recostack.data.report import ParsingReport
 from recostack.errors import Invalid, NotFound, ParsingFailed
 
@@ -170,27 +172,11 @@ def _read_lines(path: Path) -> Iterator[tuple[int, str]]:
     is decoded in blocks of whole lines (one decode per block, not per line).
     """
     line_no = 0
-    carry = b""
-    first = True
     with open(path, "rb") as fh:
-        while True:
-            block = fh.read(max(_BLOCK_BYTES, 3) if first else _BLOCK_BYTES)
-            at_end = not block
-            if first:
-                first = False
-                if block.startswith(b"\xef\xbb\xbf"):
-                    block = block[3:]
-            if at_end:
-                if carry:
-                    yield from _decode_lines(carry, line_no)
-                return
-            block = carry + block
-            cut = block.rfind(b"\n") + 1
-            carry = block[cut:]
-            if cut:
-                for item in _decode_lines(block[:cut], line_no):
-                    line_no = item[0]
-                    yield item
+        for block, _ in iter_line_blocks(fh, _BLOCK_BYTES, sys.maxsize):
+            for item in _decode_lines(block, line_no):
+                line_no = item[0]
+                yield item
 
 
 def _decode_lines(block: bytes, line_no: int) -> Iterator[tuple[int, str]]:

@@ -41,7 +41,6 @@ from __future__ import annotations
 import csv
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -53,6 +52,7 @@ import pyarrow.compute as pc
 
 from recostack.data.events import DEFAULT_EVENT_TYPE, EVENT_TYPE_WEIGHTS
 from recostack.data.ids import Vocabulary
+from recostack.data.line_blocks import iter_line_blocks
 from recostack.data.report import ERROR_CODES, ParsingReport
 from recostack.errors import Invalid, NotFound, ParsingFailed
 
@@ -209,58 +209,6 @@ def _summary(report: ParsingReport, n_files: int) -> str:
         f"{lines} line{'s' if lines != 1 else ''}, "
         f"{n_errors} error{'s' if n_errors != 1 else ''}: {details}"
     )
-
-
-# --------------------------------------------------------------------------
-# Reading blocks of whole lines
-
-
-def _iter_blocks(
-    fh: BinaryIO, block_bytes: int, max_line_bytes: int
-) -> Iterator[tuple[bytes, bool]]:
-    """Blocks of whole lines (``\\n``-terminated but for the file's last).
-
-    Yields ``(block, overlong)``; ``overlong`` marks a placeholder block
-    ``b"\\n"`` standing for one line longer than ``max_line_bytes`` (which
-    was skipped, not held in memory). A UTF-8 byte order mark is dropped.
-    """
-    carry = b""
-    first = True
-    skipping = False
-    while True:
-        chunk = fh.read(max(block_bytes, 3) if first else block_bytes)
-        at_end = not chunk
-        if first:
-            first = False
-            if chunk.startswith(b"\xef\xbb\xbf"):
-                chunk = chunk[3:]
-        if at_end:
-            if skipping:
-                yield b"\n", True
-            elif carry:
-                yield carry, False
-            return
-        if skipping:
-            cut = chunk.find(b"\n")
-            if cut < 0:
-                continue
-            yield b"\n", True
-            skipping = False
-            chunk = chunk[cut + 1 :]
-        buf = carry + chunk if carry else chunk
-        cut = buf.rfind(b"\n")
-        if cut < 0:
-            carry = buf
-        else:
-            if cut + 1 < len(buf):
-                carry = buf[cut + 1 :]
-                buf = buf[: cut + 1]
-            else:
-                carry = b""
-            yield buf, False
-        if len(carry) > max_line_bytes:
-            carry = b""
-            skipping = True
 
 
 # --------------------------------------------------------------------------
@@ -468,7 +416,7 @@ class _UsageParser:
 
     def parse_stream(self, fh: BinaryIO, file_name: str) -> None:
         line_no = 1
-        for block, overlong in _iter_blocks(fh, BLOCK_BYTES, MAX_LINE_BYTES):
+        for block, overlong in iter_line_blocks(fh, BLOCK_BYTES, MAX_LINE_BYTES):
             line_no += self._parse_block(block, overlong, file_name, line_no)
 
     # -- one block ---------------------------------------------------------
