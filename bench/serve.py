@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
+import random
 import shutil
 import socket
 import subprocess
@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import cache_dir, emit, machine_info, parser, progress, table, verdict
 from _data import load_events
+from _load import Request, generator, run_load
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_KEY = "bench-admin-key-0123456789abcdef0123456789"
@@ -142,113 +143,24 @@ def train_model(base: str, usage: Path, max_neighbors: int) -> dict[str, Any]:
         return dict(model)
 
 
-def lua_script(kind: str, items: list[str], key: str, history: int) -> str:
-    sample = json.dumps(items[:5000])
-    header = f'wrk.headers["x-api-key"] = "{key}"\n'
+def load_requests(kind: str, items: list[str], history: int, n: int = 2000) -> list[Request]:
+    """``n`` requests in random order: seed items, or ``history``-event bodies."""
+    rng = random.Random(0)
+    sample = items[:5000]
+    path = "/api/models/default/recommend"
     if kind == "item":
-        return (
-            header
-            + f"local items = {sample.replace('[', '{').replace(']', '}')}\n"
-            + "request = function()\n"
-            + "  local it = items[math.random(#items)]\n"
-            + '  return wrk.format("GET", "/api/models/default/recommend?itemId=" .. it'
-            + ' .. "&recommendationCount=10")\n'
-            + "end\n"
+        return [
+            ("GET", f"{path}?itemId={rng.choice(sample)}&recommendationCount=10", None)
+            for _ in range(n)
+        ]
+    return [
+        (
+            "POST",
+            f"{path}?recommendationCount=10",
+            json.dumps([{"itemId": rng.choice(sample)} for _ in range(history)]),
         )
-    return (
-        header
-        + 'wrk.headers["Content-Type"] = "application/json"\n'
-        + f"local items = {sample.replace('[', '{').replace(']', '}')}\n"
-        + "request = function()\n"
-        + "  local parts = {}\n"
-        + f"  for j = 1, {history} do\n"
-        + "    parts[j] = '{\"itemId\":\"' .. items[math.random(#items)] .. '\"}'\n"
-        + "  end\n"
-        + '  local body = "[" .. table.concat(parts, ",") .. "]"\n'
-        + '  return wrk.format("POST", "/api/models/default/recommend?recommendationCount=10",'
-        + " nil, body)\n"
-        + "end\n"
-    )
-
-
-def parse_wrk(out: str) -> dict[str, float]:
-    def ms(text: str) -> float:
-        value = float(re.match(r"[\d.]+", text).group(0))  # type: ignore[union-attr]
-        if text.endswith("us"):
-            return value / 1000
-        if text.endswith("ms"):
-            return value
-        return value * 1000
-
-    lat = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)", out, flags=re.M))
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: (.*)", out)
-    return {
-        "rps": rps,
-        "p50_ms": ms(lat["50"]),
-        "p99_ms": ms(lat["99"]),
-        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-        "socket_errors": errors.group(1) if errors else "",
-    }
-
-
-def run_wrk(url: str, script: str, duration: int, connections: int) -> dict[str, float]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(script)
-    try:
-        out = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", fh.name, url],
-            capture_output=True,
-            text=True,
-            timeout=duration + 60,
-        ).stdout
-    finally:
-        os.unlink(fh.name)
-    return parse_wrk(out)
-
-
-def run_httpx(
-    base: str, kind: str, items: list[str], key: str, duration: int, connections: int, history: int
-) -> dict[str, float]:
-    import asyncio
-
-    rng = np.random.default_rng(0)
-    latencies: list[float] = []
-    failures = 0
-
-    async def worker(client: httpx.AsyncClient, deadline: float) -> None:
-        nonlocal failures
-        while time.perf_counter() < deadline:
-            t = time.perf_counter()
-            if kind == "item":
-                r = await client.get(
-                    "/api/models/default/recommend",
-                    params={"itemId": items[int(rng.integers(len(items)))]},
-                )
-            else:
-                body = [{"itemId": items[int(rng.integers(len(items)))]} for _ in range(history)]
-                r = await client.post("/api/models/default/recommend", json=body)
-            latencies.append(time.perf_counter() - t)
-            failures += r.status_code != 200
-
-    async def main() -> float:
-        limits = httpx.Limits(max_connections=connections)
-        async with httpx.AsyncClient(base_url=base, headers={"x-api-key": key}, limits=limits) as c:
-            start = time.perf_counter()
-            deadline = start + duration
-            await asyncio.gather(*(worker(c, deadline) for _ in range(connections)))
-            return time.perf_counter() - start
-
-    elapsed = asyncio.run(main())
-    arr = np.array(latencies) * 1000
-    return {
-        "rps": len(latencies) / elapsed,
-        "p50_ms": float(np.percentile(arr, 50)),
-        "p99_ms": float(np.percentile(arr, 99)),
-        "non_2xx": failures,
-        "socket_errors": "",
-    }
+        for _ in range(n)
+    ]
 
 
 def main() -> None:
@@ -259,7 +171,6 @@ def main() -> None:
     p.add_argument("--events", type=int, default=2_000_000, help="training events (zipf-2m)")
     p.add_argument("--max-neighbors", type=int, default=100, help="maxNeighbors of the model")
     args = p.parse_args()
-    use_wrk = shutil.which("wrk") is not None
     usage, items = usage_csv(args.events)
     data_dir = Path(tempfile.mkdtemp(prefix="serve-", dir=cache_dir()))
     port, const_port = free_port(), free_port()
@@ -299,23 +210,13 @@ def main() -> None:
         for kind in ("item", "personalized"):
             for name, url in (("constant", f"http://127.0.0.1:{const_port}"), ("recostack", base)):
                 progress(args, f"load: {name} {kind} for {args.duration} s")
-                if use_wrk:
-                    figures = run_wrk(
-                        url,
-                        lua_script(kind, items, RECOMMEND_KEY, args.history),
-                        args.duration,
-                        args.connections,
-                    )
-                else:
-                    figures = run_httpx(
-                        url,
-                        kind,
-                        items,
-                        RECOMMEND_KEY,
-                        args.duration,
-                        args.connections,
-                        args.history,
-                    )
+                figures = run_load(
+                    url,
+                    RECOMMEND_KEY,
+                    load_requests(kind, items, args.history),
+                    args.duration,
+                    args.connections,
+                )
                 results.setdefault(kind, {})[name] = figures
     finally:
         for proc in (server, constant):
@@ -347,7 +248,7 @@ def main() -> None:
         )
     figures_out = {
         "machine": machine_info(),
-        "load_generator": "wrk -t1" if use_wrk else "httpx async loop",
+        "load_generator": generator(),
         "connections": args.connections,
         "duration_s": args.duration,
         "model": {

@@ -66,14 +66,23 @@ def test_backfill_respects_the_mask(model: ItemItemModel) -> None:
     assert top.scores[0] == pytest.approx(1.0 * 40 / 50)
 
 
-def test_score_history_sums_weighted_rows(model: ItemItemModel) -> None:
-    cand = model.score_history(np.array([1, 2]), np.array([2.0, 1.0], dtype=np.float32))
-    scores = dict(zip(cand.items.tolist(), cand.scores.tolist(), strict=True))
+def test_best_of_history_sums_weighted_rows(model: ItemItemModel) -> None:
+    cand = model.best_of_history(np.array([1, 2]), np.array([2.0, 1.0], dtype=np.float32), 5)
     # item 0: 2*0.9 + 1*0.5 = 2.3 ; item 1: 2*1.0 + 0.2 = 2.2 ; item 2: 2*0.2 + 1 = 1.4
-    assert scores[0] == pytest.approx(2.3)
-    assert scores[1] == pytest.approx(2.2)
-    assert scores[2] == pytest.approx(1.4)
-    assert 3 not in scores
+    assert cand.items.tolist() == [0, 1, 2]
+    np.testing.assert_allclose(cand.scores, [2.3, 2.2, 1.4], rtol=1e-6)
+
+
+def test_best_of_history_cuts_excludes_and_filters(model: ItemItemModel) -> None:
+    items, weights = np.array([1, 2]), np.array([2.0, 1.0], dtype=np.float32)
+    assert model.best_of_history(items, weights, 2).items.tolist() == [0, 1]
+    assert model.best_of_history(items, weights, 5, exclude=items).items.tolist() == [0]
+    allowed = np.array([False, True, True, True, True])
+    assert model.best_of_history(items, weights, 5, allowed=allowed).items.tolist() == [1, 2]
+    # the scratch vectors are left clean: the same call gives the same answer
+    again = model.best_of_history(items, weights, 5)
+    assert again.items.tolist() == [0, 1, 2]
+    assert model.best_of_history(np.array([4]), np.ones(1, dtype=np.float32), 3).items.size == 0
 
 
 def test_recommend_batch_matches_single_scoring(model: ItemItemModel) -> None:

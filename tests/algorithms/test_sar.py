@@ -111,8 +111,9 @@ def test_personalized_scores_by_hand() -> None:
     m = SAR(SARConfig(support_threshold=1)).fit(example())
     assert m.item_item is not None
     # u0 used A and B: C scores S_AC + S_BC = 1/3 + 2/3 = 1
-    cand = m.item_item.score_history(np.array([A, B]), np.array([1.0, 1.0], dtype=np.float32))
-    top = m.item_item.top_k(cand, 3, exclude=np.array([A, B]))
+    top = m.item_item.best_of_history(
+        np.array([A, B]), np.array([1.0, 1.0], dtype=np.float32), 3, exclude=np.array([A, B])
+    )
     assert top.items.tolist() == [C]
     assert top.scores[0] == pytest.approx(1.0)
 

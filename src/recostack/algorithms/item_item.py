@@ -5,20 +5,25 @@ An :class:`ItemItemModel` holds a sparse item × item weight matrix whose row
 sorted by descending weight, plus an item popularity vector for
 backfilling. Item-to-item recommendations read the head of one row;
 personalized recommendations sum the rows of a user's items weighted by
-their affinities. Everything works on integer item indices; no I/O except
-:meth:`save` / :meth:`load`.
+their affinities (a compiled kernel, :mod:`recostack.algorithms.kernels`).
+Everything works on integer item indices; no I/O except :meth:`save` /
+:meth:`load`.
 
-Scoring is read-only, so one loaded model serves many threads at once.
+Scoring is read-only (the kernel's scratch vectors are per thread), so one
+loaded model serves many threads at once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from recostack.algorithms.kernels import Scratch
 
 __all__ = ["ItemItemModel", "ScoredItems", "sorted_rows"]
 
@@ -75,7 +80,15 @@ class ItemItemModel:
     ``popular_order`` lists items with popularity > 0, most popular first.
     """
 
-    __slots__ = ("data", "indices", "indptr", "n_items", "popular_order", "popularity")
+    __slots__ = (
+        "_scratch",
+        "data",
+        "indices",
+        "indptr",
+        "n_items",
+        "popular_order",
+        "popularity",
+    )
 
     def __init__(
         self,
@@ -93,6 +106,7 @@ class ItemItemModel:
             raise ValueError("indptr must have n_items + 1 entries")
         order = np.argsort(-popularity, kind="stable")
         self.popular_order = order[popularity[order] > 0].astype(np.int64)
+        self._scratch: Scratch | None = None
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -142,35 +156,53 @@ class ItemItemModel:
     def row_length(self, item: int) -> int:
         return int(self.indptr[item + 1] - self.indptr[item])
 
-    def score_history(self, items: np.ndarray, weights: np.ndarray) -> ScoredItems:
-        """Σ_i weight_i · row_i over a user's items: the candidates, unordered.
+    def best_of_history(
+        self,
+        items: np.ndarray,
+        weights: np.ndarray,
+        k: int,
+        *,
+        exclude: np.ndarray | None = None,
+        allowed: np.ndarray | None = None,
+    ) -> ScoredItems:
+        """The best ``k`` of Σ_i weight_i · row_i over a user's items, best first.
 
-        Rows are gathered slice by slice (histories are short); the sum goes
-        through a dense ``bincount`` over all items when the gathered
-        entries are many compared with the catalog, else through a sort of
-        the few entries gathered.
+        Only positive sums, never an ``exclude`` item, only items the
+        ``allowed`` mask marks; ties go to the smaller item index. No
+        backfill (see :meth:`top_k`). One compiled pass
+        (:mod:`recostack.algorithms.kernels`).
         """
-        if items.size == 0:
+        if items.size == 0 or k <= 0:
             return ScoredItems.empty()
-        if items.size == 1:
-            row = self.neighbours(int(items[0]))
-            return ScoredItems(row.items, row.scores * np.float32(weights[0]))
-        starts = self.indptr[items].tolist()
-        ends = self.indptr[items + 1].tolist()
-        total = sum(e - s for s, e in zip(starts, ends, strict=True))
-        if total == 0:
-            return ScoredItems.empty()
-        spans = list(zip(starts, ends, strict=True))
-        cols = np.concatenate([self.indices[s:e] for s, e in spans])
-        vals = np.concatenate([self.data[s:e] for s, e in spans])
-        vals *= np.repeat(weights.astype(np.float32, copy=False), [e - s for s, e in spans])
-        if 8 * total >= self.n_items:
-            dense = np.bincount(cols, weights=vals, minlength=self.n_items)
-            nonzero = np.flatnonzero(dense)
-            return ScoredItems(nonzero, dense[nonzero].astype(np.float32), by_item=True)
-        uniq, inverse = np.unique(cols, return_inverse=True)
-        sums = np.bincount(inverse, weights=vals, minlength=uniq.size).astype(np.float32)
-        return ScoredItems(uniq.astype(np.int64), sums, by_item=True)
+        # imported on first use: numba costs half a second to import, which
+        # commands that never score personalized requests should not pay
+        from recostack.algorithms.kernels import Scratch, best_of_history
+
+        scratch = self._scratch
+        if scratch is None:
+            scratch = self._scratch = Scratch(self.n_items)
+        top, scores = best_of_history(
+            self.indptr,
+            self.indices,
+            self.data,
+            items,
+            weights,
+            k,
+            scratch,
+            exclude=exclude,
+            allowed=allowed,
+        )
+        return ScoredItems(top, scores)
+
+    def warm_up(self) -> None:
+        """Compile (or load from numba's cache) the kernel for these arrays' types now.
+
+        Call when a model is loaded for serving, so that the first request
+        does not pay for compilation (up to a second, with the event loop
+        blocked).
+        """
+        if self.n_items:
+            self.best_of_history(np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.float32), 1)
 
     def top_k(
         self,

@@ -19,6 +19,7 @@ from recostack.api import (
     ab_tests,
     customers,
     default_scenarios,
+    deployment_recommend,
     deployments,
     files,
     models,
@@ -28,6 +29,7 @@ from recostack.api import (
     scenarios,
 )
 from recostack.api.errors import install_error_handlers
+from recostack.api.fast_route import FastApp
 from recostack.jobs.worker import WorkerThreads
 from recostack.serving.model_cache import ModelCache
 from recostack.serving.state import ServingState
@@ -77,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             serving.stop()
             db.dispose()
 
-    app = FastAPI(
+    app = FastApp(
         title="Recostack",
         version=_version(),
         description=DESCRIPTION,
@@ -91,7 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.serving = serving
     app.state.workers = workers
     install_error_handlers(app)
-    app.include_router(recommendations.router)  # first: the hot path matches soonest
+    # first the routers of the hot paths (recostack.api.fast_route.FastApp)
+    app.include_router(recommendations.router)
+    app.include_router(deployment_recommend.router)
     app.include_router(models.router)
     app.include_router(files.router)
     app.include_router(reco_endpoints.router)

@@ -11,15 +11,11 @@ SDK's ``wait_for_deployment``).
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import orjson
-from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Path, Query, Response
 
 from recostack.api.deployment_deps import DeploymentServingDep, deployment_lifespan
 from recostack.api.deployment_schemas import (
@@ -28,18 +24,14 @@ from recostack.api.deployment_schemas import (
     DeploymentUpdate,
     ModelVersionUpdate,
     PredictionArguments,
-    RecommendBody,
     ResponseCreate,
     format_time,
 )
 from recostack.api.deps import AdminKey, RecommendKey, SessionDep
-from recostack.api.errors import ERROR_RESPONSES, error_responses, field_name
-from recostack.api.rules_deps import scenario_cache
+from recostack.api.errors import ERROR_RESPONSES, error_responses
 from recostack.errors import Conflict, Invalid, NotFound
 from recostack.serving.deployment_config import DeploymentConfig
 from recostack.serving.deployment_serving import (
-    MISSING,
-    DeploymentRequest,
     DeploymentServing,
 )
 from recostack.store import deployment_repository as repo
@@ -52,7 +44,6 @@ from recostack.store.prediction_log_repository import (
     prediction_exists,
 )
 from recostack.store.tables import ModelRow, ModelStatus, utcnow
-from recostack.training.trained_model import UsageEvent
 
 __all__ = ["deployment_public", "router"]
 
@@ -375,72 +366,7 @@ def set_default_prediction_arguments(
     return _describe(session, row)
 
 
-# --- serving (recommend key) ------------------------------------------------------------
-
-
-def _invalid(exc: ValidationError) -> Invalid:
-    first = exc.errors()[0]
-    name = field_name(first.get("loc", ()))
-    if first.get("type") == "json_invalid":
-        return Invalid("the request body is not valid JSON", field="body")
-    return Invalid(f"{name}: {first.get('msg', 'invalid value')}", field=name)
-
-
-def _request(body: RecommendBody) -> DeploymentRequest:
-    events = tuple(
-        UsageEvent(
-            item_id=e.item_id, timestamp=e.timestamp, event_type=e.event_type, weight=e.weight
-        )
-        for e in body.events or ()
-    )
-    return DeploymentRequest(
-        user_id=body.user_id,
-        customer_id=body.customer_id,
-        item_id=body.item_id,
-        events=events,
-        session_id=body.session_id,
-        arguments=body.arguments(),
-    )
-
-
-@router.post(
-    "/deployments/{deployment_id}/recommend",
-    summary="Recommend through a deployment (customer lookup, selector, whitelist, rules)",
-    responses={
-        **_NOT_FOUND,
-        **error_responses(e409="the deployment is stopped", e503="the deployment is not ready"),
-    },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": RecommendBody.model_json_schema()}},
-        }
-    },
-)
-async def recommend(
-    deployment_id: DeploymentId,
-    request: Request,
-    serving: DeploymentServingDep,
-    _: RecommendKey,
-) -> Response:
-    started = time.perf_counter()
-    try:
-        body = RecommendBody.model_validate_json(await request.body() or b"{}")
-    except ValidationError as exc:
-        raise _invalid(exc) from None
-    live = serving.live(deployment_id, body.version)
-    query = _request(body)
-    customer: dict[str, Any] | None = None
-    collection, lookup_id = live.config.collection, query.lookup_id
-    if collection is not None and lookup_id is not None:
-        cached = serving.customers.cached(collection, lookup_id)
-        if cached is MISSING:
-            customer = await run_in_threadpool(serving.customers.fetch, collection, lookup_id)
-        else:
-            customer = cached  # type: ignore[assignment]
-    snapshot = scenario_cache(request.app).current()
-    answer = serving.recommend(live, query, customer, snapshot, started=started)
-    return Response(orjson.dumps(answer), media_type="application/json")
+# --- responses and logs (recommend key; the recommend endpoint: deployment_recommend) --
 
 
 @router.post(

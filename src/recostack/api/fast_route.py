@@ -1,55 +1,184 @@
-"""A route whose plain, valid requests skip FastAPI's argument machinery.
+"""Routes whose plain, valid requests skip FastAPI's machinery.
 
-FastAPI's per-request work (solving dependencies, validating each
-parameter, building the response) costs about as much as the whole
-recommend call it wraps. :class:`FastRoute` keeps the endpoint exactly as
-declared (its OpenAPI entry, and FastAPI's handling of every unusual
-request) but first asks the endpoint's *binder* for its arguments. A binder
-reads the request by hand and returns the keyword arguments of the
-endpoint, or ``None`` when anything is not plainly valid; then FastAPI
-handles the request as usual and gives its usual answer, errors included.
-A binder must therefore accept only requests that FastAPI would accept
-with the same values.
+FastAPI's per-request work (its middleware stack, routing, solving
+dependencies, validating each parameter, building the response) costs about
+as much as the whole recommend call it wraps. :class:`FastRoute` keeps the
+endpoint exactly as declared (its OpenAPI entry, and FastAPI's handling of
+every unusual request) but first asks the endpoint's *binder* for its
+arguments. A binder reads the request by hand and returns the keyword
+arguments of the endpoint, or ``None`` when anything is not plainly valid;
+then FastAPI handles the request as usual and gives its usual answer,
+errors included. A binder must therefore accept only requests that FastAPI
+would accept with the same values.
+
+:class:`FastApp` goes one step further for the hot endpoints: at the ASGI
+level, before any middleware, it finds the route a request goes to; when
+that is a :class:`FastRoute` with a binder and the binder accepts the
+request, the endpoint answers directly. Whenever the binder declines or the
+endpoint raises, the request (its body replayed) goes through the full
+FastAPI application instead, which answers it as usual. A bound endpoint
+must therefore have no side effect before it can raise.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
-from fastapi.routing import APIRoute
+from fastapi import FastAPI, Request, Response
+from fastapi.routing import APIRoute, APIRouter
+from starlette.types import Message, Receive, Scope, Send
 
-__all__ = ["Binder", "FastRoute", "binds"]
+__all__ = ["Binder", "FastApp", "FastRoute", "binds"]
 
 Binder = Callable[[Request], Awaitable[dict[str, Any] | None]]
 
-_BINDERS: dict[Callable[..., Any], Binder] = {}
+Handler = Callable[..., Awaitable[Response]]
+
+_BINDERS: dict[Callable[..., Any], tuple[Binder, Handler | None]] = {}
 
 
-def binds(binder: Binder) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register ``binder`` for the decorated endpoint (put it under the route decorator)."""
+def binds(
+    binder: Binder, handler: Handler | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``binder`` for the decorated endpoint (put it under the route decorator).
+
+    The binder's arguments go to the endpoint itself, or to ``handler`` when
+    given: the part of the endpoint after its own parsing, so a binder can
+    hand over what it read (a parsed body) rather than the raw request.
+    """
 
     def register(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-        _BINDERS[endpoint] = binder
+        _BINDERS[endpoint] = (binder, handler)
         return endpoint
 
     return register
 
 
+def _bound(route: APIRoute) -> tuple[Binder, Handler] | None:
+    found = _BINDERS.get(route.endpoint)
+    if found is None:
+        return None
+    binder, handler = found
+    return binder, handler or route.endpoint
+
+
 class FastRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         regular = super().get_route_handler()
-        binder = _BINDERS.get(self.endpoint)
-        if binder is None:
+        bound = _bound(self)
+        if bound is None:
             return regular
-        endpoint = self.endpoint
+        binder, handler = bound
 
         async def handle(request: Request) -> Response:
             arguments = await binder(request)
             if arguments is None:
                 return await regular(request)
-            response: Response = await endpoint(**arguments)
-            return response
+            return await handler(**arguments)
 
         return handle
+
+
+#: a bound route: its path pattern, methods, the route, its binder and handler
+_HotRoute = tuple[re.Pattern[str], frozenset[str], "FastRoute", Binder, Handler]
+
+
+class FastApp(FastAPI):
+    """A FastAPI app that answers plainly valid requests of bound routes first (see above).
+
+    The bound routes are those of the routers included so far, in include
+    order; include the routers holding them first (with no prefix) so that
+    no other route could have matched their paths before them.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._hot: list[_HotRoute] = []
+
+    def include_router(self, router: APIRouter, **kwargs: Any) -> None:
+        super().include_router(router, **kwargs)
+        for route in router.routes:
+            if not isinstance(route, FastRoute) or (bound := _bound(route)) is None:
+                continue
+            if kwargs.get("prefix"):
+                raise ValueError(f"bound route {route.path} included with a prefix")
+            self._hot.append((route.path_regex, frozenset(route.methods or ()), route, *bound))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._hot:
+            found = self._find(scope)
+            if found is not None:
+                answered, receive = await self._answer(found, scope, receive, send)
+                if answered:
+                    return
+        await super().__call__(scope, receive, send)
+
+    def _find(self, scope: Scope) -> tuple[Binder, Handler, dict[str, Any]] | None:
+        path, method = scope["path"], scope["method"]
+        for pattern, methods, route, binder, handler in self._hot:
+            match = pattern.match(path)
+            if match is None or method not in methods:
+                continue
+            params = {
+                name: route.param_convertors[name].convert(value)
+                for name, value in match.groupdict().items()
+            }
+            return binder, handler, params
+        return None
+
+    async def _answer(
+        self,
+        found: tuple[Binder, Handler, dict[str, Any]],
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> tuple[bool, Receive]:
+        """Answer through the binder and endpoint; (False, a replaying receive) if declined."""
+        binder, handler, params = found
+        body, complete = await _read_body(receive)
+        if not complete:  # the client went away mid-body: FastAPI sees the same
+            return False, _disconnected
+        replay = _replaying(body, receive)
+        scope["app"] = self
+        scope["path_params"] = params
+        try:
+            arguments = await binder(Request(scope, _replaying(body, receive)))
+            if arguments is None:
+                return False, replay
+            response = await handler(**arguments)
+        except Exception:  # FastAPI answers it again, with its error handling
+            return False, replay
+        await response(scope, receive, send)
+        return True, replay
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The whole request body, and whether it all came (False: the client disconnected)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), False
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
+
+
+async def _disconnected() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the (already read) body once, then defers to ``receive``."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

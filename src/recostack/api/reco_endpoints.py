@@ -20,7 +20,6 @@ say which scenarios, A/B test and group produced the answer. The answer is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
 from typing import Annotated, Literal
 
 import orjson
@@ -33,6 +32,7 @@ from recostack.api.rule_options import MAX_ID, RuleParams, RuleParamsDep
 from recostack.api.rules_deps import ScenarioCacheDep, scenario_lifespan
 from recostack.api.rules_schemas import RecommendedItems
 from recostack.api.schemas import UsageEventCreate
+from recostack.api.usage_events import usage_events
 from recostack.rules import RecoType
 from recostack.serving.rules_request import recommend_for_request
 from recostack.serving.scenario_cache import ScenarioCache
@@ -81,22 +81,6 @@ async def _model(serving: ServingState, model_id: str | None) -> TrainedModel:
     if model is None:
         model = await run_in_threadpool(serving.load_model, model_id)
     return model
-
-
-def _usage(events: Sequence[UsageEventCreate] | None) -> list[UsageEvent]:
-    return [
-        UsageEvent(
-            item_id=e.item_id,
-            timestamp=(
-                e.timestamp.replace(tzinfo=UTC)
-                if e.timestamp is not None and e.timestamp.tzinfo is None
-                else e.timestamp
-            ),
-            event_type=e.event_type,
-            weight=e.weight,
-        )
-        for e in events or ()
-    ]
 
 
 def _recommend(
@@ -196,5 +180,5 @@ async def recommend_session_to_items(
         amt,
         include,
         user_id=user_id,
-        events=_usage(events),
+        events=usage_events(events),
     )

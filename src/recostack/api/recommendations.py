@@ -10,12 +10,11 @@ written with orjson, without a response model.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Body, Path, Query, Request, Response
-from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from recostack.api.deps import API_KEY_HEADER, RecommendKey, ServingDep
@@ -31,12 +30,12 @@ from recostack.api.rule_options import (
     bind_model_rules,
 )
 from recostack.api.schemas import RecommendationPublic, UsageEventCreate
+from recostack.api.usage_events import MAX_EVENTS, plain_events, usage_events
 from recostack.serving.state import ServingState
 from recostack.training.trained_model import Recommendation, TrainedModel, UsageEvent
 
 __all__ = ["router"]
 
-MAX_EVENTS = 1000
 MAX_COUNT = 100
 DEFAULT_COUNT = 10
 MAX_ITEM_ID = 450
@@ -72,7 +71,6 @@ Events = Annotated[
 ]
 #: the answers are written by hand; the response model documents them
 Answer = list[RecommendationPublic]
-_EVENTS = TypeAdapter(list[UsageEventCreate])
 
 
 # --- binding plain requests by hand (see recostack.api.fast_route) ---------------
@@ -130,11 +128,8 @@ async def _bind_events(request: Request) -> dict[str, Any] | None:
         media_type = request.headers.get("content-type", "").partition(";")[0]
         if media_type.strip().lower() != "application/json":
             return None
-        try:
-            events = _EVENTS.validate_json(body)
-        except ValidationError:
-            return None
-        if len(events) > MAX_EVENTS:
+        events = plain_events(body)
+        if events is None:
             return None
     arguments["events"] = events
     arguments["user_id"] = user_id
@@ -159,29 +154,15 @@ def _answer(recommendations: list[Recommendation]) -> Response:
 
 def _personalized(
     model: TrainedModel,
-    events: list[UsageEventCreate] | None,
+    events: Sequence[UsageEventCreate | UsageEvent] | None,
     count: int,
     user_id: str | None,
     rules: ModelRules | None = None,
 ) -> Response:
-    usage = [
-        UsageEvent(
-            item_id=e.item_id,
-            timestamp=_utc(e.timestamp),
-            event_type=e.event_type,
-            weight=e.weight,
-        )
-        for e in events or ()
-    ]
+    usage = usage_events(events)
     if rules is not None:
         return _answer(rules.recommend_events(model, usage, count, user_id or None))
     return _answer(model.recommend_events(usage, count, user_id=user_id or None))
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 @router.get(

@@ -20,7 +20,7 @@ from recostack.cli import app
 from recostack.client import Client, Deployment
 from recostack.errors import Invalid
 
-console = Console()
+console = Console(soft_wrap=True)  # long paths and URLs stay on one line
 
 projects_app = typer.Typer(help="Projects on a running server.", no_args_is_help=True)
 deployments_app = typer.Typer(help="Deployments on a running server.", no_args_is_help=True)

@@ -20,7 +20,7 @@ from recostack.training.parameters import parse_training_parameters
 from recostack.training.pipeline import TrainingResult, evaluate_model, train_from_paths
 from recostack.training.trained_model import TrainedModel, UsageEvent
 
-console = Console()
+console = Console(soft_wrap=True)  # long paths and URLs stay on one line
 
 
 def _parse_params(pairs: list[str]) -> dict[str, Any]:

@@ -35,8 +35,8 @@ from recostack.training.parameters import TrainingParameters
 
 __all__ = ["load_demo"]
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)  # long paths and URLs stay on one line
+err_console = Console(stderr=True, soft_wrap=True)
 
 db_app = typer.Typer(help="The metadata database.", no_args_is_help=True)
 keys_app = typer.Typer(

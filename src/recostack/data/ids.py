@@ -55,11 +55,16 @@ class Vocabulary:
                 raise ValueError("vocabulary ids must be unique")
         return self._index
 
-    def index(self, item_id: str) -> int | None:
-        """Index of one id, or ``None``."""
+    @property
+    def lookup(self) -> dict[str, int]:
+        """id → index as a dict (built on first use): the fastest one-id lookup."""
         if self._lookup is None:
             self._lookup = {str(v): i for i, v in enumerate(self.ids.tolist())}
-        return self._lookup.get(item_id)
+        return self._lookup
+
+    def index(self, item_id: str) -> int | None:
+        """Index of one id, or ``None``."""
+        return self.lookup.get(item_id)
 
     def indices(self, ids: Sequence[str] | np.ndarray | pd.Series[Any]) -> np.ndarray:
         """Indices of many ids (int64); ``-1`` where an id is unknown."""

@@ -223,10 +223,11 @@ class DeploymentConfig:
         listed = record.get(self.whitelist_field) if found else None
         if listed is None or listed == "":
             return None if self.whitelist_when_missing == "all" else np.zeros(model.n_items, bool)
-        ids = [s.strip() for s in listed.split(";")] if isinstance(listed, str) else list(listed)
+        ids = listed.split(";") if isinstance(listed, str) else listed
+        lookup = model.items.lookup  # a dict: faster than an index for a hundred ids
+        indices = [j for i in ids if (j := lookup.get(str(i).strip())) is not None]
         mask = np.zeros(model.n_items, dtype=bool)
-        indices = model.items.indices([str(i) for i in ids if str(i)])
-        mask[indices[indices >= 0]] = True
+        mask[indices] = True
         return mask
 
 

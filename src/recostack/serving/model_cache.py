@@ -9,7 +9,14 @@ from pathlib import Path
 
 from recostack.training.trained_model import TrainedModel
 
-__all__ = ["ModelCache"]
+__all__ = ["ModelCache", "load_for_serving"]
+
+
+def load_for_serving(path: Path) -> TrainedModel:
+    """Load a model and compile its scoring kernel, so the first request does not wait."""
+    model = TrainedModel.load(path)
+    model.item_item.warm_up()
+    return model
 
 
 class ModelCache:
@@ -20,7 +27,7 @@ class ModelCache:
     """
 
     def __init__(
-        self, budget_bytes: int, load: Callable[[Path], TrainedModel] = TrainedModel.load
+        self, budget_bytes: int, load: Callable[[Path], TrainedModel] = load_for_serving
     ) -> None:
         self.budget_bytes = budget_bytes
         self._load = load

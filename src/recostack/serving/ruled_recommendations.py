@@ -82,7 +82,7 @@ def _candidates(
         items, affinities = model.event_affinities(events, user_id)
         if not seeds_allowed and items.size:
             allowed = _without(model, allowed, items)
-        return _best_of(weights.score_history(items, affinities), size, allowed), allowed, None
+        return weights.best_of_history(items, affinities, size, allowed=allowed), allowed, None
     item = model.item_index(item_id)
     if item is None:
         return ScoredItems.empty(), allowed, None
@@ -106,27 +106,6 @@ def _candidates(
         if len(found) >= size or not limited:
             return found, allowed, None if seed is None else np.array([seed], dtype=np.int64)
         head *= 8
-
-
-def _best_of(candidates: ScoredItems, size: int, allowed: np.ndarray | None) -> ScoredItems:
-    """The best ``size`` allowed candidates with a positive score, best first.
-
-    As :meth:`ItemItemModel.top_k` (ties by item index), but a filter zeroes
-    scores instead of selecting entries: personalized candidates can be most
-    of the catalog, and selecting by a random mask costs several times a
-    branch-free multiplication.
-    """
-    items, scores = candidates.items, candidates.scores
-    if allowed is not None:
-        scores = scores * allowed[items]
-    if items.size > size:
-        part = np.argpartition(-scores, size - 1)[:size]
-        items, scores = items[part], scores[part]
-    keep = scores > 0
-    if not keep.all():
-        items, scores = items[keep], scores[keep]
-    order = np.lexsort((items, -scores))
-    return ScoredItems(items[order], scores[order])
 
 
 def _backfill(

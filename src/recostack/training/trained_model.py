@@ -42,9 +42,13 @@ class Recommendation:
         return {"recommendedItemId": self.item_id, "score": self.score}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class UsageEvent:
-    """One recent event sent with a personalized request."""
+    """One recent event sent with a personalized request.
+
+    Not frozen: a frozen dataclass costs five times as much to build, and a
+    request builds one per event on the hot path; treat it as read-only.
+    """
 
     item_id: str
     timestamp: datetime | None = None
@@ -168,26 +172,28 @@ class TrainedModel:
         """
         opts = self.options
         stored_items, stored_weights = self.user_history(user_id)
-        lookup = self.items.index
+        lookup = self.items.lookup.get
         now = time.time()
         found: list[int] = []
         weights_list: list[float] = []
         times_list: list[float] = []
         timed = False
         for ev in events:
-            w = ev.weight if ev.weight is not None else event_weight(ev.event_type)
+            w = ev.weight
             if w is None:
-                raise Invalid(f"unknown eventType {ev.event_type!r}", field="eventType")
+                w = event_weight(ev.event_type)
+                if w is None:
+                    raise Invalid(f"unknown eventType {ev.event_type!r}", field="eventType")
             j = lookup(ev.item_id)
             if j is None:
                 continue
             found.append(j)
             weights_list.append(w)
-            if ev.timestamp is not None:
+            if ev.timestamp is None:
+                times_list.append(now)
+            else:
                 timed = True
                 times_list.append(_timestamp(ev.timestamp, now))
-            else:
-                times_list.append(now)
         idx = np.array(found, dtype=np.int64)
         if not opts.enable_user_affinity:
             items = np.unique(np.concatenate([stored_items, idx]) if stored_items.size else idx)
@@ -206,9 +212,7 @@ class TrainedModel:
             weights = np.concatenate([stored_weights * stored_scale, weights])
         if idx.size == 0:
             return idx, weights.astype(np.float32)
-        items, inverse = np.unique(idx, return_inverse=True)
-        summed = np.bincount(inverse, weights=weights, minlength=items.size)
-        return items, summed.astype(np.float32)
+        return _merge_repeats(idx, weights)
 
     # --------------------------------------------------------------- scoring
     def score_item(
@@ -260,16 +264,16 @@ class TrainedModel:
         exclude: np.ndarray | None = None,
     ) -> ScoredItems:
         """Top items for a history of (item index, affinity) pairs."""
-        candidates = self.item_item.score_history(items, weights)
         if not self.options.allow_seed_items and items.size:
             exclude = items if exclude is None else np.concatenate([exclude, items])
-        return self.item_item.top_k(
-            candidates,
-            count,
-            exclude=exclude,
-            allowed=allowed,
-            backfill=self.options.enable_backfilling,
+        found = self.item_item.best_of_history(
+            items, weights, count, exclude=exclude, allowed=allowed
         )
+        if len(found) < count and self.options.enable_backfilling:
+            return self.item_item.top_k(
+                found, count, exclude=exclude, allowed=allowed, backfill=True, presorted=True
+            )
+        return found
 
     def recommend_item(
         self, item_id: str, count: int = 10, *, allowed: np.ndarray | None = None
@@ -354,6 +358,19 @@ class TrainedModel:
             parameters=meta["parameters"],
             statistics=meta["statistics"],
         )
+
+
+def _merge_repeats(idx: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct items (ascending) and their summed weights (summed in float64)."""
+    order = np.argsort(idx, kind="stable")
+    items, weights = idx[order], weights[order]
+    first = np.empty(items.size, dtype=bool)
+    first[0] = True
+    np.not_equal(items[1:], items[:-1], out=first[1:])
+    if first.all():
+        return items, weights.astype(np.float32)
+    starts = np.flatnonzero(first)
+    return items[starts], np.add.reduceat(weights, starts).astype(np.float32)
 
 
 def _check_count(count: int) -> None:

@@ -1,0 +1,170 @@
+"""Compiled scoring kernels (numba): the per-request hot loops of serving.
+
+A personalized answer sums the similarity rows of a user's items, weighted
+by their affinities, and keeps the best ``k`` of the sum. In numpy that is a
+dozen array operations (gather, repeat, unique or a dense bincount, a
+partition and a sort), each with its own allocation and call overhead,
+which dominate when the history is 20 items of 100 neighbours. Here it is
+one pass: the weighted entries are added into a dense per-thread scratch
+vector (only the touched entries are visited and reset afterwards), and a
+``k``-sized heap keeps the best.
+
+Results are exactly those of the numpy formulation: products in float32,
+sums in float64, scores compared as float32, ties broken by the smaller
+item index, and only positive scores kept.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numba
+import numpy as np
+
+__all__ = ["Scratch", "best_of_history"]
+
+
+class Scratch(threading.local):
+    """Per-thread dense work vectors for one catalog size (always left zeroed)."""
+
+    def __init__(self, n_items: int) -> None:
+        self.sums = np.zeros(n_items, dtype=np.float64)
+        self.state = np.zeros(n_items, dtype=np.int8)  # 0 untouched, 1 candidate, 2 excluded
+        self.touched = np.empty(n_items, dtype=np.int64)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _worse(score_a: Any, item_a: Any, score_b: Any, item_b: Any) -> bool:
+    return score_a < score_b or (score_a == score_b and item_a > item_b)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _swap(scores: np.ndarray, items: np.ndarray, a: int, b: int) -> None:
+    scores[a], scores[b] = scores[b], scores[a]
+    items[a], items[b] = items[b], items[a]
+
+
+@numba.njit(cache=True, nogil=True)
+def _sift_down(scores: np.ndarray, items: np.ndarray, n: int, at: int) -> None:
+    # min-heap by "worse": the root is the worst entry kept
+    while True:
+        child = 2 * at + 1
+        if child >= n:
+            return
+        right = child + 1
+        if right < n and _worse(scores[right], items[right], scores[child], items[child]):
+            child = right
+        if not _worse(scores[child], items[child], scores[at], items[at]):
+            return
+        _swap(scores, items, at, child)
+        at = child
+
+
+@numba.njit(cache=True, nogil=True)
+def _sift_up(scores: np.ndarray, items: np.ndarray, at: int) -> None:
+    while at > 0:
+        parent = (at - 1) // 2
+        if not _worse(scores[at], items[at], scores[parent], items[parent]):
+            return
+        _swap(scores, items, at, parent)
+        at = parent
+
+
+@numba.njit(cache=True, nogil=True)
+def _best_of_history(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    history: np.ndarray,
+    weights: np.ndarray,
+    k: int,
+    exclude: np.ndarray,
+    allowed: np.ndarray,
+    sums: np.ndarray,
+    state: np.ndarray,
+    touched: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    for e in exclude:
+        state[e] = 2
+    n_touched = 0
+    for h in range(history.shape[0]):
+        row = history[h]
+        w = np.float32(weights[h])
+        for p in range(indptr[row], indptr[row + 1]):
+            j = indices[p]
+            s = state[j]
+            if s == 2:
+                continue
+            if s == 0:
+                state[j] = 1
+                touched[n_touched] = j
+                n_touched += 1
+            sums[j] += np.float64(data[p] * w)
+    heap_scores = np.empty(k, dtype=np.float32)
+    heap_items = np.empty(k, dtype=np.int64)
+    n = 0
+    filtered = allowed.shape[0] > 0
+    for t in range(n_touched):
+        j = touched[t]
+        score = np.float32(sums[j])
+        sums[j] = 0.0
+        state[j] = 0
+        if not score > 0 or (filtered and not allowed[j]):
+            continue
+        if n < k:
+            heap_scores[n] = score
+            heap_items[n] = j
+            _sift_up(heap_scores, heap_items, n)
+            n += 1
+        elif _worse(heap_scores[0], heap_items[0], score, j):
+            heap_scores[0] = score
+            heap_items[0] = j
+            _sift_down(heap_scores, heap_items, n, 0)
+    for e in exclude:
+        state[e] = 0
+    out_scores = np.empty(n, dtype=np.float32)
+    out_items = np.empty(n, dtype=np.int64)
+    for last in range(n - 1, -1, -1):  # pop the worst into the last free slot
+        out_scores[last] = heap_scores[0]
+        out_items[last] = heap_items[0]
+        heap_scores[0] = heap_scores[last]
+        heap_items[0] = heap_items[last]
+        _sift_down(heap_scores, heap_items, last, 0)
+    return out_items, out_scores
+
+
+_NO_MASK = np.zeros(0, dtype=np.bool_)
+_NO_ITEMS = np.zeros(0, dtype=np.int64)
+
+
+def best_of_history(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    history: np.ndarray,
+    weights: np.ndarray,
+    k: int,
+    scratch: Scratch,
+    *,
+    exclude: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The best ``k`` of Σ_h weights[h] · row(history[h]): (items, scores), best first.
+
+    ``exclude`` items never appear; ``allowed`` (a boolean mask over all
+    items) keeps only the items it marks. Only positive sums count.
+    """
+    return _best_of_history(
+        indptr,
+        indices,
+        data,
+        np.ascontiguousarray(history, dtype=np.int64),
+        np.ascontiguousarray(weights, dtype=np.float32),
+        max(int(k), 0),
+        _NO_ITEMS if exclude is None else np.ascontiguousarray(exclude, dtype=np.int64),
+        _NO_MASK if allowed is None else allowed,
+        scratch.sums,
+        scratch.state,
+        scratch.touched,
+    )
