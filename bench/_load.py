@@ -33,9 +33,14 @@ def generator() -> str:
 def run_load(
     base: str, key: str, requests: Sequence[Request], duration: float, connections: int
 ) -> dict[str, float | str]:
+    """Drive ``base`` with ``requests``; a non-2xx answer or a socket error is an error."""
     if shutil.which("wrk"):
-        return _run_wrk(base, _wrk_script(key, requests), duration, connections)
-    return _run_httpx(base, key, requests, duration, connections)
+        figures = _run_wrk(base, _wrk_script(key, requests), duration, connections)
+    else:
+        figures = _run_httpx(base, key, requests, duration, connections)
+    if figures["non_2xx"] or figures["socket_errors"]:
+        raise RuntimeError(f"failed requests against {base}: {figures}")
+    return figures
 
 
 def _lua_string(text: str) -> str:
@@ -47,11 +52,11 @@ def _lua_string(text: str) -> str:
 
 def _wrk_script(key: str, requests: Sequence[Request]) -> str:
     rows = ",\n".join(
-        "{" + ", ".join(_lua_string(v) if v is not None else "nil" for v in r) + "}"
+        "{ " + ", ".join(_lua_string(v) if v is not None else "nil" for v in r) + " }"
         for r in requests
     )
     return (
-        f"wrk.headers[{_lua_string('x-api-key')}] = {_lua_string(key)}\n"
+        f'wrk.headers["x-api-key"] = {_lua_string(key)}\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
         "math.randomseed(7)\n"
         f"local requests = {{\n{rows}\n}}\n"

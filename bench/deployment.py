@@ -148,7 +148,7 @@ def main() -> None:
         progress(args, f"bare {bare['rps']:.0f}/s")
         deployed = run_load(url, RECOMMEND, deployed_requests, args.seconds, CONNECTIONS)
         progress(args, f"deployment {deployed['rps']:.0f}/s")
-        before = _count_logs(root)
+        before = _settled_count(root)  # the throughput runs' records are all written first
         sent = _send_all(url, deployed_bodies, args.log_requests)
         deadline = time.monotonic() + 120
         stored = _count_logs(root) - before
@@ -195,6 +195,19 @@ def main() -> None:
             )
         ],
     )
+
+
+def _settled_count(root: Path, timeout: float = 120.0) -> int:
+    """The log count once it stops growing (the logger has written its queue)."""
+    deadline = time.monotonic() + timeout
+    last = _count_logs(root)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = _count_logs(root)
+        if now == last:
+            return now
+        last = now
+    raise RuntimeError("the prediction log did not settle")
 
 
 def _count_logs(root: Path) -> int:

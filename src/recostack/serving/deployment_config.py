@@ -24,7 +24,9 @@ Everything here is pure: no I/O.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,20 +217,64 @@ class DeploymentConfig:
         return merge_arguments(given, self.defaults, override=self.override)
 
     def whitelist_mask(
-        self, model: TrainedModel, record: Mapping[str, Any], found: bool
+        self,
+        model: TrainedModel,
+        record: Mapping[str, Any],
+        found: bool,
+        known: WhitelistIndices | None = None,
     ) -> np.ndarray | None:
-        """The items this customer may receive, as a mask (``None``: no restriction)."""
+        """The items this customer may receive, as a mask (``None``: no restriction).
+
+        ``known`` remembers the item indices of whitelists seen before with
+        this model (customers come back; their lists are parsed once).
+        """
         if self.whitelist_field is None:
             return None
         listed = record.get(self.whitelist_field) if found else None
         if listed is None or listed == "":
             return None if self.whitelist_when_missing == "all" else np.zeros(model.n_items, bool)
-        ids = listed.split(";") if isinstance(listed, str) else listed
-        lookup = model.items.lookup  # a dict: faster than an index for a hundred ids
-        indices = [j for i in ids if (j := lookup.get(str(i).strip())) is not None]
+        indices = (known or WhitelistIndices(0)).indices(model, listed)
         mask = np.zeros(model.n_items, dtype=bool)
         mask[indices] = True
         return mask
+
+
+class WhitelistIndices:
+    """Item indices of whitelists (``;``-separated ids, or a list), LRU, for one model."""
+
+    def __init__(self, maxsize: int = 10_000) -> None:
+        self.maxsize = maxsize
+        self._known: OrderedDict[Hashable, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def indices(self, model: TrainedModel, listed: Any) -> np.ndarray:
+        key: Hashable | None = listed if isinstance(listed, str) else _hashable(listed)
+        if key is not None:
+            with self._lock:
+                found = self._known.get(key)
+                if found is not None:
+                    self._known.move_to_end(key)
+                    return found
+        ids = listed.split(";") if isinstance(listed, str) else listed
+        lookup = model.items.lookup  # a dict: faster than an index for a hundred ids
+        indices = np.array(
+            [j for i in ids if (j := lookup.get(str(i).strip())) is not None], dtype=np.int64
+        )
+        if key is not None and self.maxsize:
+            with self._lock:
+                self._known[key] = indices
+                while len(self._known) > self.maxsize:
+                    self._known.popitem(last=False)
+        return indices
+
+
+def _hashable(listed: Any) -> tuple[Any, ...] | None:
+    try:
+        key = tuple(listed)
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def validate_settings(settings: Mapping[str, Any], n_models: int) -> DeploymentConfig:

@@ -37,7 +37,7 @@ from recostack.rules import (
     RuntimeRules,
     resolve_rules,
 )
-from recostack.serving.deployment_config import DeploymentConfig
+from recostack.serving.deployment_config import DeploymentConfig, WhitelistIndices
 from recostack.serving.prediction_logger import PredictionLogger
 from recostack.serving.ruled_recommendations import score_with_rules, user_known_items
 from recostack.store.deployment_repository import DeploymentRecord
@@ -85,6 +85,13 @@ class LiveDeployment:
     record: DeploymentRecord
     config: DeploymentConfig
     models: tuple[TrainedModel, ...]
+    #: per model: the item indices of the whitelists seen so far
+    whitelists: tuple[WhitelistIndices, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.whitelists:
+            known = tuple(WhitelistIndices() for _ in self.models)
+            object.__setattr__(self, "whitelists", known)
 
 
 @dataclass(frozen=True)
@@ -260,7 +267,7 @@ class DeploymentServing:
         args = config.arguments(request.arguments)
         count = int(args.get("count") or DEFAULT_COUNT)
         # 4. whitelist
-        allowed = config.whitelist_mask(model, fields, customer is not None)
+        allowed = config.whitelist_mask(model, fields, customer is not None, live.whitelists[index])
         # 5. rules and scenarios
         rules = self._rules(model, config, request, args, snapshot)
         scored = score_with_rules(

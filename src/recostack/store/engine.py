@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,9 +24,19 @@ __all__ = ["Database", "is_sqlite", "make_engine", "make_session_factory"]
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``, tuned for its backend."""
+    """An engine for ``url``, tuned for its backend.
+
+    JSON columns go through orjson (several times faster than the standard
+    library, which matters for the prediction log: two documents a row).
+    """
     parsed = make_url(url)
+    kwargs.setdefault("json_serializer", _json_text)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
