@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
+from recostack.api.fast_route import parse_query
 from recostack.api.schemas import UsageEventCreate
 from recostack.api.usage_events import plain_events, usage_events
 
@@ -161,3 +163,14 @@ def test_plain_events_reads_the_usual_body() -> None:
     assert events[1].weight == 2.0 and isinstance(events[1].weight, float)
     assert plain_events(b"not json") is None
     assert plain_events(b'{"itemId": "a"}') is None
+
+
+_QUERY_BITS = [b"a", b"Z", b"=", b"&", b"%", b"+", b"3A", b"2C", b"%3A", b"\xc3\xa9", b"\xff"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(raw=st.lists(st.sampled_from(_QUERY_BITS), max_size=24).map(b"".join))
+def test_parse_query_reads_like_starlette(raw: bytes) -> None:
+    expected = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+    assert parse_query(raw) == expected
+    assert parse_query(raw) == expected  # and again, from the cache of decoded pieces

@@ -108,19 +108,20 @@ def _best_of_history(
     for t in range(n_touched):
         j = touched[t]
         score = np.float32(sums[j])
+        if filtered:  # a multiplication, not a branch: the mask is random, the heap test is not
+            score = score * np.float32(allowed[j])
         sums[j] = 0.0
         state[j] = 0
-        if not score > 0 or (filtered and not allowed[j]):
-            continue
-        if n < k:
+        if n == k:  # full: most candidates lose against the worst kept, predictably
+            if _worse(heap_scores[0], heap_items[0], score, j):
+                heap_scores[0] = score
+                heap_items[0] = j
+                _sift_down(heap_scores, heap_items, n, 0)
+        elif score > 0:
             heap_scores[n] = score
             heap_items[n] = j
             _sift_up(heap_scores, heap_items, n)
             n += 1
-        elif _worse(heap_scores[0], heap_items[0], score, j):
-            heap_scores[0] = score
-            heap_items[0] = j
-            _sift_down(heap_scores, heap_items, n, 0)
     for e in exclude:
         state[e] = 0
     out_scores = np.empty(n, dtype=np.float32)
