@@ -60,6 +60,9 @@ def test_openapi_and_swagger(client: TestClient) -> None:
     recommend = spec["paths"]["/api/models/{modelId}/recommend"]["get"]
     names = {p["name"] for p in recommend["parameters"]}
     assert names >= {"modelId", "itemId", "recommendationCount"}
-    assert "TrainingParameters" in spec["components"]["schemas"]
+    # the body of POST /api/models: the reference's training parameters, plus projectId
+    body = spec["paths"]["/api/models"]["post"]["requestBody"]["content"]["application/json"]
+    create = spec["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert {"usageRelativePath", "supportThreshold", "projectId"} <= set(create["properties"])
     swagger = client.get("/swagger")
     assert swagger.status_code == 200 and "swagger-ui" in swagger.text

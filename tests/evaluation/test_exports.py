@@ -18,6 +18,7 @@ MODULES = [
     "recostack.evaluation.diversity",
     "recostack.evaluation.report",
     "recostack.evaluation.splits",
+    "recostack.evaluation.metrics_check",
 ]
 
 
@@ -25,8 +26,10 @@ def test_public_api() -> None:
     assert sorted(evaluation.__all__) == [
         "DiversityMetrics",
         "EvaluationMetrics",
+        "MetricsCheck",
         "PercentileBucket",
         "catalog_coverage",
+        "check_metrics",
         "chronological_split",
         "diversity_metrics",
         "evaluation_metrics",

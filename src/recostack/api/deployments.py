@@ -83,6 +83,7 @@ def deployment_public(row: DeploymentRow, model: ModelRow | None = None) -> dict
         "algoName": algorithm,
         "autoDeploy": row.auto_deploy,
         "skipMetricsCheck": row.skip_metrics_check,
+        "lastAutoDeploy": row.last_auto_deploy,
         "pendingModelVersion": (
             {"modelVersion": row.pending_model_version} if row.pending_model_version else None
         ),

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from recostack.api.deps import AdminKey, ServingDep, SessionDep, SettingsDep, WorkersDep
 from recostack.api.errors import ERROR_RESPONSES, error_responses
-from recostack.api.schemas import ModelPublic, ModelSummary
+from recostack.api.schemas import ModelCreate, ModelPublic, ModelSummary
 from recostack.errors import Conflict, NotFound
 from recostack.jobs.training import submit_training
 from recostack.serving.state import NO_DEFAULT_MODEL
@@ -16,7 +16,6 @@ from recostack.store.artifacts import remove_artifacts
 from recostack.store.model_repository import count_models, delete_model_row, get_model, list_models
 from recostack.store.server_settings import get_default_model_id, set_default_model_id
 from recostack.store.tables import ModelStatus
-from recostack.training.parameters import TrainingParameters
 
 __all__ = ["router"]
 
@@ -32,10 +31,12 @@ ModelId = Annotated[str, Path(alias="modelId", description="a model id (UUID)")]
     status_code=201,
     summary="Train a new model (asynchronously)",
     description="Answers at once with the new model (status Created) and its Location; "
-    "poll GET /api/models/{modelId} for the training status.",
+    "poll GET /api/models/{modelId} for the training status. With projectId, the trained "
+    "model is offered to the project's auto-deploy deployments.",
+    responses=error_responses(e404="no such project (projectId)"),
 )
 def create_model(
-    params: TrainingParameters,
+    body: ModelCreate,
     request: Request,
     response: Response,
     session: SessionDep,
@@ -44,7 +45,11 @@ def create_model(
     _: AdminKey,
 ) -> ModelPublic:
     row = submit_training(
-        session, params, files_root=settings.files_dir, max_attempts=settings.job_max_attempts
+        session,
+        body.training_parameters(),
+        files_root=settings.files_dir,
+        max_attempts=settings.job_max_attempts,
+        project_id=body.project_id,
     )
     session.commit()
     if workers is not None:

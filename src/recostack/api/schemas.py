@@ -1,8 +1,9 @@
 """Request and response bodies, with the reference's camelCase names.
 
-``TrainingParameters`` (the Create schema of a model) lives with the
-training code; the rest is here. The recommend endpoints write their
-answers with orjson directly; :class:`RecommendationPublic` documents them.
+``TrainingParameters`` lives with the training code; the Create schema of
+a model (:class:`ModelCreate`) adds the project to it; the rest is here.
+The recommend endpoints write their answers with orjson directly;
+:class:`RecommendationPublic` documents them.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from pydantic.alias_generators import to_camel
 from recostack.data.events import EVENT_TYPE_WEIGHTS, event_weight
 from recostack.store.files import StoredFile
 from recostack.store.tables import ModelRow, ModelStatus
+from recostack.training.parameters import TrainingParameters
 
 __all__ = [
     "FilePublic",
     "FileUploadPublic",
+    "ModelCreate",
     "ModelPublic",
     "ModelSummary",
     "RecommendationPublic",
@@ -59,12 +62,26 @@ class ModelSummary(_Camel):
         )
 
 
+class ModelCreate(TrainingParameters):
+    """The body of ``POST /api/models``: the training parameters and, optionally, a project.
+
+    ``projectId`` (a Recostack extension) makes the model eligible for the
+    project's auto-deploy deployments once it is trained.
+    """
+
+    project_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+    def training_parameters(self) -> TrainingParameters:
+        return TrainingParameters.model_validate(self.model_dump(exclude={"project_id"}))
+
+
 class ModelPublic(ModelSummary):
-    """The reference's Model object."""
+    """The reference's Model object, with the project it belongs to (``projectId``)."""
 
     model_status_message: str | None
     parameters: dict[str, Any]
     statistics: dict[str, Any] | None
+    project_id: str | None
 
     @classmethod
     def of(cls, row: ModelRow) -> ModelPublic:
@@ -76,6 +93,7 @@ class ModelPublic(ModelSummary):
             model_status_message=row.status_message,
             parameters=row.parameters,
             statistics=row.statistics,
+            project_id=row.project_id,
         )
 
 

@@ -85,9 +85,14 @@ class Client:
         )
         return result
 
-    def create_model(self, **parameters: Any) -> dict[str, Any]:
-        """Train a model: the reference's parameters (``blob_container_name=...``, ...)."""
-        result: dict[str, Any] = self._call("POST", "/api/models", json=_camel(parameters))
+    def create_model(self, project_id: str | None = None, **parameters: Any) -> dict[str, Any]:
+        """Train a model: the reference's parameters (``blob_container_name=...``, ...).
+
+        With ``project_id`` the trained model is offered to the project's
+        auto-deploy deployments.
+        """
+        body = _camel({**parameters, "project_id": project_id})
+        result: dict[str, Any] = self._call("POST", "/api/models", json=body)
         return result
 
     def get_model(self, model_id: str) -> dict[str, Any]:

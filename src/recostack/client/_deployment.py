@@ -34,6 +34,7 @@ FIELDS = (
     "algo_name",
     "auto_deploy",
     "skip_metrics_check",
+    "last_auto_deploy",
     "pending_model_version",
     "error",
     "refresh_schedules",
@@ -57,6 +58,8 @@ class Deployment:
     version: str
     status: str
     pending_model_version: dict[str, Any] | None
+    #: the last auto-deploy decision: {"modelVersion", "decision", "reason", "at"}
+    last_auto_deploy: dict[str, Any] | None
 
     def __init__(self, client: Client, body: dict[str, Any]) -> None:
         self.client = client

@@ -19,7 +19,8 @@ Pure numpy/scipy; no I/O. Conventions shared by every metric:
 One metric per module (``precision``, ``recall``, ``ndcg``, ``map``,
 ``coverage``, ``diversity``), each with ``measure`` and, where it is a
 per-user quantity, ``per_user``; :func:`evaluation_metrics` computes them all
-at once for the model's evaluation report.
+at once for the model's evaluation report; :func:`check_metrics` compares two
+models' reports for auto-deploy.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from recostack.evaluation.diversity import (
 from recostack.evaluation.map import map_at_k, map_legacy
 from recostack.evaluation.map import per_user_at_k as map_at_k_per_user
 from recostack.evaluation.map import per_user_legacy as map_legacy_per_user
+from recostack.evaluation.metrics_check import MetricsCheck, check_metrics
 from recostack.evaluation.ndcg import measure as ndcg_at_k
 from recostack.evaluation.ndcg import per_user as ndcg_per_user
 from recostack.evaluation.precision import measure as precision_at_k
@@ -46,8 +48,10 @@ from recostack.evaluation.splits import chronological_split, leave_last_out, str
 __all__ = [
     "DiversityMetrics",
     "EvaluationMetrics",
+    "MetricsCheck",
     "PercentileBucket",
     "catalog_coverage",
+    "check_metrics",
     "chronological_split",
     "diversity_metrics",
     "evaluation_metrics",

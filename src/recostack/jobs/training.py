@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from recostack.errors import Invalid
 from recostack.jobs.queue import enqueue_training
+from recostack.store.deployment_repository import get_project
 from recostack.store.files import container_dir, resolve_path
 from recostack.store.model_repository import create_model
 from recostack.store.tables import ModelRow
@@ -33,13 +34,22 @@ def training_container_dir(files_root: Path, container: str | None) -> Path:
 
 
 def submit_training(
-    session: Session, params: TrainingParameters, *, files_root: Path, max_attempts: int
+    session: Session,
+    params: TrainingParameters,
+    *,
+    files_root: Path,
+    max_attempts: int,
+    project_id: str | None = None,
 ) -> ModelRow:
     """Store a new model in status Created and queue its training.
 
     Every input path must exist in the container now, so that a typo is a
-    400 answer rather than a model that fails a minute later.
+    400 answer rather than a model that fails a minute later. A model of a
+    project (``project_id``, which must exist) is offered to the project's
+    auto-deploy deployments once it is trained.
     """
+    if project_id is not None:
+        get_project(session, project_id, field="projectId")
     container = training_container_dir(files_root, params.blob_container_name)
     if not container.is_dir():
         raise Invalid(
@@ -59,6 +69,8 @@ def submit_training(
             raise Invalid(
                 f"{wire_name}: {relative!r} does not exist in the container", field=wire_name
             )
-    row = create_model(session, description=params.description, parameters=params.to_wire())
+    row = create_model(
+        session, description=params.description, parameters=params.to_wire(), project_id=project_id
+    )
     enqueue_training(session, row.id, max_attempts=max_attempts)
     return row

@@ -9,7 +9,10 @@ database only, so any number can run against the same store.
 Outcomes, recorded in one place (:meth:`Worker.process`):
 
 * the training returned: artifacts are published and the model is
-  Completed, both only if the worker still holds the lease;
+  Completed, both only if the worker still holds the lease; then the model
+  is offered to its project's auto-deploy deployments
+  (:mod:`~recostack.store.auto_deploy`; a failure there is logged and
+  recorded on the deployment, the job stays done);
 * it raised a Recostack error (bad files, no valid usage): Failed with the
   error's message and the statistics so far (parsing reports);
 * it raised anything else: Failed with the exception, logged with its
@@ -51,6 +54,7 @@ from recostack.jobs.runner import TrainingCancelled, TrainingCrashed, run_traini
 from recostack.jobs.training import training_container_dir
 from recostack.settings import Settings
 from recostack.store.artifacts import new_staging_dir, publish_artifacts
+from recostack.store.auto_deploy import auto_deploy_model
 from recostack.store.engine import Database
 from recostack.training.parameters import TrainingParameters
 
@@ -185,16 +189,31 @@ class Worker:
     def _complete(self, job: ClaimedJob, staging: Path, statistics: dict[str, Any]) -> None:
         try:
             with self.db.transaction() as session:
-                if finish_succeeded(session, job, statistics):
+                completed = finish_succeeded(session, job, statistics)
+                if completed:
                     publish_artifacts(staging, self.settings.models_dir, job.model_id)
-                    logger.info("worker %s: model %s completed", self.owner, job.model_id)
-                else:
-                    logger.info(
-                        "worker %s: lost the lease of %s; result dropped", self.owner, job.model_id
-                    )
         except OSError as exc:
             self._record(
                 job, finish_failed, f"Model artifacts could not be saved: {exc}", statistics
+            )
+            return
+        if not completed:
+            logger.info("worker %s: lost the lease of %s; result dropped", self.owner, job.model_id)
+            return
+        logger.info("worker %s: model %s completed", self.owner, job.model_id)
+        self._auto_deploy(job.model_id)
+
+    def _auto_deploy(self, model_id: str) -> None:
+        """Offer the Completed model to its project's auto-deploy deployments (never raises)."""
+        for outcome in auto_deploy_model(self.db, model_id):
+            logger.info(
+                "worker %s: model %s %s for deployment %s version %s: %s",
+                self.owner,
+                model_id,
+                outcome.decision,
+                outcome.deployment_id,
+                outcome.version,
+                outcome.reason,
             )
 
     def _record(self, job: ClaimedJob, outcome: Any, *args: Any, **kwargs: Any) -> None:

@@ -26,7 +26,7 @@ from recostack.store.deployment_tables import (
     ProjectRow,
 )
 from recostack.store.server_settings import bump_stamp
-from recostack.store.tables import SettingRow, utcnow
+from recostack.store.tables import ModelRow, SettingRow, utcnow
 
 __all__ = [
     "DEPLOYMENTS_GENERATION",
@@ -41,9 +41,11 @@ __all__ = [
     "delete_project",
     "get_deployment",
     "get_project",
+    "iso_time",
     "list_deployments",
     "list_projects",
     "previous_model_version",
+    "record_promotion",
     "update_deployment",
     "update_project",
 ]
@@ -75,10 +77,11 @@ def create_project(session: Session, project_id: str, **fields: Any) -> ProjectR
     return row
 
 
-def get_project(session: Session, project_id: str) -> ProjectRow:
+def get_project(session: Session, project_id: str, *, field: str = "project_id") -> ProjectRow:
+    """The project, or :class:`NotFound` naming ``field``."""
     row = session.get(ProjectRow, project_id)
     if row is None:
-        raise NotFound(f"project {project_id!r} does not exist", field="project_id")
+        raise NotFound(f"project {project_id!r} does not exist", field=field)
     return row
 
 
@@ -97,7 +100,10 @@ def update_project(session: Session, project_id: str, changes: Mapping[str, Any]
 
 
 def delete_project(session: Session, project_id: str) -> None:
-    """Delete an empty project (:class:`Conflict` while it has deployments)."""
+    """Delete an empty project (:class:`Conflict` while it has deployments).
+
+    Its models stay, in no project any more.
+    """
     get_project(session, project_id)
     count = session.scalar(
         select(func.count())
@@ -109,6 +115,12 @@ def delete_project(session: Session, project_id: str) -> None:
             f"project {project_id!r} has {count} deployment(s): delete them first",
             field="project_id",
         )
+    session.execute(
+        update(ModelRow)
+        .where(ModelRow.project_id == project_id)
+        .values(project_id=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     session.execute(delete(ProjectRow).where(ProjectRow.project_id == project_id))
 
 
@@ -143,7 +155,7 @@ def create_deployment(
         error=None,
         model_ids=list(model_ids),
         pending_model_version=None,
-        history=[{"modelVersion": model_ids[0], "promotedAt": _iso(now), "rolledBackAt": None}],
+        history=[{"modelVersion": model_ids[0], "promotedAt": iso_time(now), "rolledBackAt": None}],
         settings=dict(settings),
         auto_deploy=auto_deploy,
         skip_metrics_check=skip_metrics_check,
@@ -237,7 +249,42 @@ def previous_model_version(history: Sequence[Mapping[str, Any]]) -> str | None:
     return str(live[-2]["modelVersion"]) if len(live) >= 2 else None
 
 
-def _iso(value: datetime) -> str:
+def record_promotion(
+    session: Session,
+    row: DeploymentRow,
+    model_version: str,
+    *,
+    rollback: bool,
+    source: str | None = None,
+) -> None:
+    """Make ``model_version`` the primary model of ``row`` and record it in the history.
+
+    A rollback marks the current entry rolled back instead of adding one;
+    ``source`` tags a new entry with what promoted it (``"auto_deploy"``).
+    Serving picks the change up through the stamp.
+    """
+    now = iso_time(utcnow())
+    history = [dict(e) for e in row.history]
+    if rollback:
+        for entry in reversed(history):
+            if not entry.get("rolledBackAt"):
+                entry["rolledBackAt"] = now
+                break
+    else:
+        entry = {"modelVersion": model_version, "promotedAt": now, "rolledBackAt": None}
+        if source is not None:
+            entry["source"] = source
+        history.append(entry)
+    row.history = history
+    row.model_ids = [model_version, *row.model_ids[1:]]
+    row.pending_model_version = None
+    row.error = None
+    row.updated_at = utcnow()
+    bump_stamp(session, DEPLOYMENTS_GENERATION)
+
+
+def iso_time(value: datetime) -> str:
+    """A time as the history writes it: ``2025-01-04T10:00:00.000000Z``."""
     return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -308,25 +355,8 @@ class DeploymentStore:
         """Serve ``model_version`` now, recording it in the history."""
         with Session(self._engine) as session, session.begin():
             row = session.get(DeploymentRow, pk)
-            if row is None:
-                return
-            now = _iso(utcnow())
-            history = [dict(e) for e in row.history]
-            if rollback:
-                for entry in reversed(history):
-                    if not entry.get("rolledBackAt"):
-                        entry["rolledBackAt"] = now
-                        break
-            else:
-                history.append(
-                    {"modelVersion": model_version, "promotedAt": now, "rolledBackAt": None}
-                )
-            row.history = history
-            row.model_ids = [model_version, *row.model_ids[1:]]
-            row.pending_model_version = None
-            row.error = None
-            row.updated_at = utcnow()
-            bump_stamp(session, DEPLOYMENTS_GENERATION)
+            if row is not None:
+                record_promotion(session, row, model_version, rollback=rollback)
 
     def fail_promotion(self, pk: int, error: str) -> None:
         """The switch did not happen: the old version keeps serving; say why."""

@@ -6,7 +6,8 @@ one metadata describes the whole store (migration ``0003_deployments``).
 - ``projects``: a grouping of deployments with the reference's metadata.
 - ``deployments``: one row per (deployment_id, version) pair, which is
   immutable; the row carries the lifecycle status, the served model, the
-  history of model versions served and every setting as one JSON document.
+  history of model versions served, every setting as one JSON document and
+  the last auto-deploy decision (migration ``0004_auto_deploy``).
 - ``customers``: customer records by collection (the lookup a deployment's
   ``parameter_access`` names), each record a JSON document of fields.
 - ``prediction_logs`` / ``response_logs``: every answer served and every
@@ -93,11 +94,14 @@ class DeploymentRow(Base):
     model_ids: Mapped[list[str]] = mapped_column(JSONDocument)
     #: the model version the deployment is switching to
     pending_model_version: Mapped[str | None] = mapped_column(String(36))
-    #: every model version served, oldest first: [{"modelVersion", "promotedAt"}]
+    #: every model version served, oldest first:
+    #: [{"modelVersion", "promotedAt", "rolledBackAt", "source" (auto-deploys only)}]
     history: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     auto_deploy: Mapped[bool] = mapped_column(Boolean, default=False)
     skip_metrics_check: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: the last auto-deploy decision: {"modelVersion", "decision", "reason", "at"}
+    last_auto_deploy: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deployed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -9,6 +9,7 @@ PostgreSQL is reached through psycopg 3 (``postgresql+psycopg://...``).
 
 from __future__ import annotations
 
+import json
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,18 +26,24 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def _json_text(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
+    try:
+        return orjson.dumps(
+            value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+        ).decode()
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: the standard library's turn
+        return json.dumps(value)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``, tuned for its backend.
 
-    JSON columns go through orjson (several times faster than the standard
-    library, which matters for the prediction log: two documents a row).
+    JSON columns are written through orjson (several times faster than the
+    standard library, which matters for the prediction log: two documents a
+    row) and read through the standard library (exact for any integer).
     """
     parsed = make_url(url)
     kwargs.setdefault("json_serializer", _json_text)
-    kwargs.setdefault("json_deserializer", orjson.loads)
+    kwargs.setdefault("json_deserializer", json.loads)  # exact for integers beyond 64 bits
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

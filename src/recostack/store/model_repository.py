@@ -29,7 +29,11 @@ __all__ = [
 
 
 def create_model(
-    session: Session, *, description: str | None, parameters: dict[str, Any]
+    session: Session,
+    *,
+    description: str | None,
+    parameters: dict[str, Any],
+    project_id: str | None = None,
 ) -> ModelRow:
     row = ModelRow(
         id=str(uuid.uuid4()),
@@ -39,6 +43,7 @@ def create_model(
         status_message="Model is queued for training",
         parameters=parameters,
         statistics=None,
+        project_id=project_id,
     )
     session.add(row)
     session.flush()

@@ -102,6 +102,9 @@ class ModelRow(Base):
     status_message: Mapped[str | None] = mapped_column(Text)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     statistics: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    #: the project whose auto-deploy deployments the model may be promoted to
+    #: (not a foreign key: see migration ``0004_auto_deploy``)
+    project_id: Mapped[str | None] = mapped_column(String(128), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
