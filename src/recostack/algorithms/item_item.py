@@ -15,8 +15,10 @@ loaded model serves many threads at once.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -26,6 +28,19 @@ if TYPE_CHECKING:
     from recostack.algorithms.kernels import Scratch
 
 __all__ = ["ItemItemModel", "ScoredItems", "sorted_rows"]
+
+#: exclusion lists up to this long are matched by comparisons, longer ones by np.isin
+_FEW = 8
+
+
+@functools.cache
+def _kernels() -> ModuleType:
+    """The compiled kernels, imported on first use: numba takes half a second to import,
+    which commands that never score a request should not pay (and an import statement
+    in a hot function costs microseconds on every call)."""
+    from recostack.algorithms import kernels
+
+    return kernels
 
 
 @dataclass(frozen=True)
@@ -174,14 +189,11 @@ class ItemItemModel:
         """
         if items.size == 0 or k <= 0:
             return ScoredItems.empty()
-        # imported on first use: numba costs half a second to import, which
-        # commands that never score personalized requests should not pay
-        from recostack.algorithms.kernels import Scratch, best_of_history
-
+        kernels = _kernels()
         scratch = self._scratch
         if scratch is None:
-            scratch = self._scratch = Scratch(self.n_items)
-        top, scores = best_of_history(
+            scratch = self._scratch = kernels.Scratch(self.n_items)
+        top, scores = kernels.best_of_history(
             self.indptr,
             self.indices,
             self.data,
@@ -194,8 +206,26 @@ class ItemItemModel:
         )
         return ScoredItems(top, scores)
 
+    def head_of_row(
+        self,
+        item: int,
+        k: int,
+        *,
+        exclude: np.ndarray | None = None,
+        allowed: np.ndarray | None = None,
+    ) -> ScoredItems:
+        """The best ``k`` neighbours of ``item`` with a positive weight, not excluded, allowed.
+
+        Best first, in row order (the row is sorted); read only as far as
+        needed. No backfill (see :meth:`top_k`).
+        """
+        top, scores = _kernels().head_of_row(
+            self.indptr, self.indices, self.data, item, k, exclude=exclude, allowed=allowed
+        )
+        return ScoredItems(top, scores)
+
     def warm_up(self) -> None:
-        """Compile (or load from numba's cache) the kernel for these arrays' types now.
+        """Compile (or load from numba's cache) the kernels for these arrays' types now.
 
         Call when a model is loaded for serving, so that the first request
         does not pay for compilation (up to a second, with the event loop
@@ -203,6 +233,8 @@ class ItemItemModel:
         """
         if self.n_items:
             self.best_of_history(np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.float32), 1)
+            self.head_of_row(0, 1, exclude=np.zeros(1, dtype=np.int64))
+            self.head_of_row(0, 1, allowed=np.ones(self.n_items, dtype=bool))
 
     def top_k(
         self,
@@ -230,6 +262,9 @@ class ItemItemModel:
                 inside = pos < items.size
                 pos, excluded = pos[inside], exclude[inside]
                 keep[pos[items[pos] == excluded]] = False
+            elif exclude.size <= _FEW:  # a seed or two: comparisons beat isin's sort
+                for excluded in exclude.tolist():
+                    keep &= items != excluded
             else:
                 keep &= ~np.isin(items, exclude)
         if allowed is not None:

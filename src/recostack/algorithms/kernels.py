@@ -1,5 +1,8 @@
 """Compiled scoring kernels (numba): the per-request hot loops of serving.
 
+Two kernels: :func:`best_of_history` (personalized) and :func:`head_of_row`
+(item-to-item, under filters). Reranking's is in :mod:`recostack.rules.diversity_kernel`.
+
 A personalized answer sums the similarity rows of a user's items, weighted
 by their affinities, and keeps the best ``k`` of the sum. In numpy that is a
 dozen array operations (gather, repeat, unique or a dense bincount, a
@@ -22,7 +25,7 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["Scratch", "best_of_history"]
+__all__ = ["Scratch", "best_of_history", "head_of_row"]
 
 
 class Scratch(threading.local):
@@ -168,4 +171,72 @@ def best_of_history(
         scratch.sums,
         scratch.state,
         scratch.touched,
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _head_of_row(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    row: int,
+    k: int,
+    exclude: np.ndarray,
+    allowed: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    out_items = np.empty(k, dtype=np.int64)
+    out_scores = np.empty(k, dtype=np.float32)
+    n = 0
+    filtered = allowed.shape[0] > 0
+    n_excluded = exclude.shape[0]
+    for p in range(indptr[row], indptr[row + 1]):
+        if n == k:
+            break
+        score = data[p]
+        if not score > 0:
+            continue
+        j = indices[p]
+        if filtered and not allowed[j]:
+            continue
+        if n_excluded:
+            at = np.searchsorted(exclude, j)
+            if at < n_excluded and exclude[at] == j:
+                continue
+        out_items[n] = j
+        out_scores[n] = score
+        n += 1
+    return out_items[:n], out_scores[:n]
+
+
+def _sorted_items(items: np.ndarray | None) -> np.ndarray:
+    if items is None:
+        return _NO_ITEMS
+    if items.size <= 1 and items.dtype == np.int64:  # a seed: nothing to sort
+        return items
+    return np.sort(np.asarray(items, dtype=np.int64))
+
+
+def head_of_row(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    row: int,
+    k: int,
+    *,
+    exclude: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``k`` entries of a sorted row with a positive weight, not excluded, allowed.
+
+    The row is read only as far as needed: a filter that rejects most items
+    costs a longer read, never a second pass.
+    """
+    return _head_of_row(
+        indptr,
+        indices,
+        data,
+        int(row),
+        max(int(k), 0),
+        _sorted_items(exclude),
+        _NO_MASK if allowed is None else allowed,
     )

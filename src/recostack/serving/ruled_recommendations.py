@@ -69,13 +69,11 @@ def _candidates(
     row is read), with exclusions folded into the filter mask, and without
     backfilling: popular items only fill what the (reranked) list lacks,
     they are not reranked among the model's candidates. The seed item of an
-    item-to-item request is dropped from the answer rather than from a copy
+    item-to-item request is skipped by the kernel rather than through a copy
     of the mask; it is returned for the backfill to keep out too.
     """
     weights = model.item_item
     seeds_allowed = model.options.allow_seed_items
-    filtered = allowed is not None
-    n_excluded = 0 if exclude is None else int(exclude.size)
     if exclude is not None and exclude.size:
         allowed = _without(model, allowed, exclude)
     if item_id is None:
@@ -86,26 +84,8 @@ def _candidates(
     item = model.item_index(item_id)
     if item is None:
         return ScoredItems.empty(), allowed, None
-    seed = None if seeds_allowed else item
-    wanted = size if seed is None else size + 1
-    head = (4 * size if filtered else size) + n_excluded + (wanted - size)
-    while True:
-        limited = head < weights.row_length(item)
-        found = weights.top_k(
-            weights.neighbours(item, head if limited else None),
-            wanted,
-            allowed=allowed,
-            presorted=True,
-        )
-        if seed is not None:
-            keep = found.items != seed
-            if not keep.all():
-                found = ScoredItems(found.items[keep], found.scores[keep])
-            if len(found) > size:
-                found = ScoredItems(found.items[:size], found.scores[:size])
-        if len(found) >= size or not limited:
-            return found, allowed, None if seed is None else np.array([seed], dtype=np.int64)
-        head *= 8
+    seed = None if seeds_allowed else np.array([item], dtype=np.int64)
+    return weights.head_of_row(item, size, exclude=seed, allowed=allowed), allowed, seed
 
 
 def _backfill(

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -33,8 +33,9 @@ FORMAT_VERSION = 1
 MAX_RECOMMENDATIONS = 100
 
 
-@dataclass(frozen=True)
-class Recommendation:
+class Recommendation(NamedTuple):
+    """One recommended item (a named tuple: ten are built for every answer)."""
+
     item_id: str
     score: float
 
@@ -137,11 +138,8 @@ class TrainedModel:
         return self.items.index(item_id)
 
     def to_recommendations(self, scored: ScoredItems) -> list[Recommendation]:
-        ids = self.items.ids[scored.items].tolist()
-        return [
-            Recommendation(str(i), float(s))
-            for i, s in zip(ids, scored.scores.tolist(), strict=True)
-        ]
+        ids = self.items.ids[scored.items].tolist()  # Python str and float already
+        return list(map(Recommendation, ids, scored.scores.tolist()))
 
     def user_history(self, user_id: str | None) -> tuple[np.ndarray, np.ndarray]:
         """A known user's stored items and affinities (empty when not stored)."""
@@ -236,23 +234,13 @@ class TrainedModel:
         if not opts.allow_seed_items:
             seed = np.array([item], dtype=np.int64)
             exclude = seed if exclude is None else np.concatenate([exclude, seed])
-        # rows are sorted: read only the head the answer can need, the whole
-        # row only when a filter rejects too much of the head
-        n_excluded = 0 if exclude is None else int(exclude.size)
-        head = count + n_excluded if allowed is None else 4 * count + n_excluded
-        while True:
-            limited = head < self.item_item.row_length(item)
-            found = self.item_item.top_k(
-                self.item_item.neighbours(item, head if limited else None),
-                count,
-                exclude=exclude,
-                allowed=allowed,
-                backfill=opts.enable_backfilling and not limited,
-                presorted=True,
+        # rows are sorted: the kernel reads only as far as the answer needs
+        found = self.item_item.head_of_row(item, count, exclude=exclude, allowed=allowed)
+        if len(found) < count and opts.enable_backfilling:
+            return self.item_item.top_k(
+                found, count, exclude=exclude, allowed=allowed, backfill=True, presorted=True
             )
-            if len(found) >= count or not limited:
-                return found
-            head *= 8
+        return found
 
     def score_history(
         self,
