@@ -12,6 +12,10 @@ one pass: the weighted entries are added into a dense per-thread scratch
 vector (only the touched entries are visited and reset afterwards), and a
 ``k``-sized heap keeps the best.
 
+The kernels keep the GIL: they run for microseconds, and releasing it on
+every call would hand it to any busy thread (the prediction logger's
+writer) for a whole switch interval before the request could go on.
+
 Results are exactly those of the numpy formulation: products in float32,
 sums in float64, scores compared as float32, ties broken by the smaller
 item index, and only positive scores kept.
@@ -37,18 +41,18 @@ class Scratch(threading.local):
         self.touched = np.empty(n_items, dtype=np.int64)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, inline="always")
 def _worse(score_a: Any, item_a: Any, score_b: Any, item_b: Any) -> bool:
     return score_a < score_b or (score_a == score_b and item_a > item_b)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, inline="always")
 def _swap(scores: np.ndarray, items: np.ndarray, a: int, b: int) -> None:
     scores[a], scores[b] = scores[b], scores[a]
     items[a], items[b] = items[b], items[a]
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True)
 def _sift_down(scores: np.ndarray, items: np.ndarray, n: int, at: int) -> None:
     # min-heap by "worse": the root is the worst entry kept
     while True:
@@ -64,7 +68,7 @@ def _sift_down(scores: np.ndarray, items: np.ndarray, n: int, at: int) -> None:
         at = child
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True)
 def _sift_up(scores: np.ndarray, items: np.ndarray, at: int) -> None:
     while at > 0:
         parent = (at - 1) // 2
@@ -74,7 +78,7 @@ def _sift_up(scores: np.ndarray, items: np.ndarray, at: int) -> None:
         at = parent
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True)
 def _best_of_history(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -174,7 +178,7 @@ def best_of_history(
     )
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True)
 def _head_of_row(
     indptr: np.ndarray,
     indices: np.ndarray,

@@ -8,7 +8,7 @@ import numpy as np
 __all__ = ["diversity_order", "warm_up"]
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True)
 def _diversity_order(
     scores: np.ndarray, codes: np.ndarray, empties: np.ndarray, weights: np.ndarray, k: int
 ) -> np.ndarray:
