@@ -174,3 +174,15 @@ def test_parse_query_reads_like_starlette(raw: bytes) -> None:
     expected = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
     assert parse_query(raw) == expected
     assert parse_query(raw) == expected  # and again, from the cache of decoded pieces
+
+
+def test_behind_a_proxy_prefix_plain_requests_still_skip_fastapi(
+    app: FastAPI, stack: _CountingStack, recommend_headers: Headers, url: str
+) -> None:
+    with TestClient(app, root_path="/recostack") as proxied:
+        answer = proxied.get(
+            f"/recostack{url}", params={"itemId": "item1"}, headers=recommend_headers
+        )
+    assert answer.status_code == 200, answer.text
+    assert len(answer.json()) == 10
+    assert stack.http_requests == 0

@@ -119,6 +119,9 @@ class FastApp(FastAPI):
 
     def _find(self, scope: Scope) -> tuple[Binder, Handler, dict[str, Any]] | None:
         path, method = scope["path"], scope["method"]
+        root_path = scope.get("root_path", "")
+        if root_path and path.startswith(root_path):  # behind a proxy: route as Starlette does
+            path = path[len(root_path) :]
         for pattern, methods, route, binder, handler in self._hot:
             match = pattern.match(path)
             if match is None or method not in methods:
