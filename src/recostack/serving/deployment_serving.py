@@ -373,16 +373,20 @@ class DeploymentServing:
 
     def _activate(self, record: DeploymentRecord) -> None:
         try:
-            models = self._load(record.model_ids)  # loaded and warmed up: reload reuses them
-            DeploymentConfig.parse(record.settings, len(models))  # raises if it cannot serve
+            models = self._load(record.model_ids)
+            config = DeploymentConfig.parse(record.settings, len(models))
         except Exception as exc:
             logger.warning("deployment %s failed to start", record.deployment_id, exc_info=True)
             self.source.set_status(record.pk, DeploymentStatus.FAILED, _reason(exc))
             self.reload()
             return
+        # this process serves before the store says ACTIVE (a client that sees
+        # ACTIVE is answered), a disabled one never; the reload then rebuilds
+        # the entry from the store's record as it is now
+        if record.environment != Environment.DISABLE:
+            active = _replace(record, status=DeploymentStatus.ACTIVE, error=None)
+            self._install(LiveDeployment(active, config, models))
         self.source.set_status(record.pk, DeploymentStatus.ACTIVE, None, deployed=True)
-        # the live entry is built from the store's record as it is now, so that
-        # a change made meanwhile (environment "disable") is never served
         self.reload()
 
     def _switch(self, record: DeploymentRecord, model_version: str, rollback: bool) -> None:
