@@ -168,9 +168,6 @@ class ItemItemModel:
             end = min(end, start + limit)
         return ScoredItems(self.indices[start:end].astype(np.int64), self.data[start:end])
 
-    def row_length(self, item: int) -> int:
-        return int(self.indptr[item + 1] - self.indptr[item])
-
     def best_of_history(
         self,
         items: np.ndarray,
