@@ -20,14 +20,13 @@ from starlette.concurrency import run_in_threadpool
 
 from recostack.api.deployment_deps import DeploymentServingDep, deployment_serving
 from recostack.api.deployment_schemas import RecommendBody
-from recostack.api.deps import API_KEY_HEADER, RecommendKey
+from recostack.api.deps import RecommendKey, key_role
 from recostack.api.errors import ERROR_RESPONSES, error_responses, field_name
-from recostack.api.fast_route import FastRoute, binds
+from recostack.api.fast_route import FastRoute, binds, sends_json
 from recostack.api.rules_deps import scenario_cache
 from recostack.api.usage_events import plain_event_list, usage_events
 from recostack.errors import Invalid
 from recostack.serving.deployment_serving import MISSING, DeploymentRequest, DeploymentServing
-from recostack.serving.state import ServingState
 
 __all__ = ["router"]
 
@@ -64,14 +63,10 @@ def _request(body: RecommendBody) -> DeploymentRequest:
 async def _bind(request: Request) -> dict[str, Any] | None:
     """The arguments of :func:`answer` for a plain request, else ``None`` (FastAPI's turn)."""
     started = time.perf_counter()
-    models: ServingState = request.app.state.serving
-    key = request.headers.get(API_KEY_HEADER)
-    role = models.role_for(key) if key else None
     deployment_id = request.path_params["deployment_id"]
-    if role is None or len(deployment_id) > MAX_DEPLOYMENT_ID:
+    if key_role(request) is None or len(deployment_id) > MAX_DEPLOYMENT_ID:
         return None
-    media_type = request.headers.get("content-type", "").partition(";")[0]
-    if media_type.strip().lower() != "application/json":
+    if not sends_json(request):
         return None
     try:
         raw: Any = orjson.loads(await request.body())

@@ -31,6 +31,7 @@ __all__ = [
     "SessionDep",
     "SettingsDep",
     "WorkersDep",
+    "key_role",
 ]
 
 API_KEY_HEADER = "x-api-key"
@@ -69,6 +70,17 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 ServingDep = Annotated[ServingState, Depends(_serving)]
 WorkersDep = Annotated[WorkerThreads | None, Depends(_workers)]
 SessionDep = Annotated[Session, Depends(_session)]
+
+
+def key_role(request: Request) -> Role | None:
+    """The role of the request's API key, ``None`` when it has none or a wrong one.
+
+    For the hot path's binders (:mod:`recostack.api.fast_route`), which leave
+    every refusal to FastAPI's answer.
+    """
+    key = request.headers.get(API_KEY_HEADER)
+    serving: ServingState = request.app.state.serving
+    return serving.role_for(key) if key else None
 
 
 def _role(request: Request, key: str | None) -> Role:

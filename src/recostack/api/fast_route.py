@@ -32,7 +32,7 @@ from fastapi.routing import APIRoute, APIRouter
 from starlette.datastructures import QueryParams
 from starlette.types import Message, Receive, Scope, Send
 
-__all__ = ["Binder", "FastApp", "FastRoute", "binds"]
+__all__ = ["Binder", "FastApp", "FastRoute", "binds", "sends_json"]
 
 Binder = Callable[[Request], Awaitable[dict[str, Any] | None]]
 
@@ -56,6 +56,12 @@ def binds(
         return endpoint
 
     return register
+
+
+def sends_json(request: Request) -> bool:
+    """Whether the request's body is declared ``application/json`` (for binders)."""
+    media_type = request.headers.get("content-type", "").partition(";")[0]
+    return media_type.strip().lower() == "application/json"
 
 
 def _bound(route: APIRoute) -> tuple[Binder, Handler] | None:

@@ -17,9 +17,9 @@ import orjson
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from recostack.api.deps import API_KEY_HEADER, RecommendKey, ServingDep
+from recostack.api.deps import RecommendKey, ServingDep, key_role
 from recostack.api.errors import ERROR_RESPONSES, error_responses
-from recostack.api.fast_route import FastRoute, binds
+from recostack.api.fast_route import FastRoute, binds, sends_json
 from recostack.api.rule_options import (
     ITEM_RULE_QUERY,
     PERSONALIZED_RULE_QUERY,
@@ -93,8 +93,7 @@ EVENTS_QUERY = frozenset({"userId", "recommendationCount"}) | PERSONALIZED_RULE_
 
 def _bind_common(request: Request, known: frozenset[str]) -> dict[str, Any] | None:
     serving: ServingState = request.app.state.serving
-    key = request.headers.get(API_KEY_HEADER)
-    role = serving.role_for(key) if key else None
+    role = key_role(request)
     query = request.query_params
     count = _plain_count(query.get("recommendationCount"))
     if role is None or count is None or not known.issuperset(query.keys()):
@@ -125,8 +124,7 @@ async def _bind_events(request: Request) -> dict[str, Any] | None:
     body = await request.body()
     events = None
     if body:
-        media_type = request.headers.get("content-type", "").partition(";")[0]
-        if media_type.strip().lower() != "application/json":
+        if not sends_json(request):
             return None
         events = plain_events(body)
         if events is None:

@@ -236,11 +236,7 @@ class TrainedModel:
             exclude = seed if exclude is None else np.concatenate([exclude, seed])
         # rows are sorted: the kernel reads only as far as the answer needs
         found = self.item_item.head_of_row(item, count, exclude=exclude, allowed=allowed)
-        if len(found) < count and opts.enable_backfilling:
-            return self.item_item.top_k(
-                found, count, exclude=exclude, allowed=allowed, backfill=True, presorted=True
-            )
-        return found
+        return self._backfilled(found, count, exclude, allowed)
 
     def score_history(
         self,
@@ -257,11 +253,21 @@ class TrainedModel:
         found = self.item_item.best_of_history(
             items, weights, count, exclude=exclude, allowed=allowed
         )
-        if len(found) < count and self.options.enable_backfilling:
-            return self.item_item.top_k(
-                found, count, exclude=exclude, allowed=allowed, backfill=True, presorted=True
-            )
-        return found
+        return self._backfilled(found, count, exclude, allowed)
+
+    def _backfilled(
+        self,
+        found: ScoredItems,
+        count: int,
+        exclude: np.ndarray | None,
+        allowed: np.ndarray | None,
+    ) -> ScoredItems:
+        """``found`` (best first), filled with popular items when short and the model backfills."""
+        if len(found) >= count or not self.options.enable_backfilling:
+            return found
+        return self.item_item.top_k(
+            found, count, exclude=exclude, allowed=allowed, backfill=True, presorted=True
+        )
 
     def recommend_item(
         self, item_id: str, count: int = 10, *, allowed: np.ndarray | None = None
