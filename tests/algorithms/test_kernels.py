@@ -1,4 +1,4 @@
-"""The compiled personalized-scoring kernel against the plain numpy formulation."""
+"""The compiled scoring kernels against the plain numpy formulations, and by hand."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recostack.algorithms.item_item import ItemItemModel
+from recostack.algorithms.item_item import ItemItemModel, ScoredItems
 
 
 def _numpy_best_of(
@@ -82,3 +82,72 @@ def test_scores_by_hand() -> None:
     # 1: 2*0.5 = 1.0 ; 2: 2*0.25 + 0.5*1.0 = 1.0 ; 3: 0.5*0.5 = 0.25 — 1 and 2 tie: 1 first
     assert top.items.tolist() == [1, 2, 3]
     assert top.scores.tolist() == [1.0, 1.0, 0.25]
+
+
+def _numpy_backfill(
+    model: ItemItemModel,
+    head_items: list[int],
+    head_scores: list[float],
+    k: int,
+    exclude: np.ndarray,
+    allowed: np.ndarray | None,
+) -> tuple[list[int], list[float]]:
+    """Popular items not in the head, not excluded, allowed; scored as the docstring says."""
+    order = model.popular_order
+    keep = ~np.isin(order, np.concatenate([head_items, exclude]).astype(np.int64))
+    if allowed is not None:
+        keep &= allowed[order]
+    extra = order[keep][: max(k - len(head_items), 0)]
+    base = np.float32(min(head_scores) * 0.5) if head_items else np.float32(1.0)
+    scores = base * model.popularity[extra] / model.popularity[order[0]]
+    return head_items + extra.tolist(), head_scores + scores.astype(np.float32).tolist()
+
+
+def test_backfill_by_hand() -> None:
+    popularity = np.array([5, 1, 3, 0, 4], dtype=np.float32)  # item 3 was never used
+    model = ItemItemModel.from_similarity(sp.csr_matrix((5, 5), dtype=np.float32), popularity)
+    assert model.popular_order.tolist() == [0, 4, 2, 1]
+    head = ScoredItems(np.array([2]), np.array([0.8], dtype=np.float32))
+    filled = model.backfill(head, 4, exclude=np.array([4]))
+    # 2 is taken, 4 excluded, 3 has no popularity: 0 then 1, at 0.4 * pop / 5
+    assert filled.items.tolist() == [2, 0, 1]
+    assert filled.scores.tolist() == [np.float32(0.8), np.float32(0.4), np.float32(0.08)]
+    allowed = np.array([False, True, True, True, True])
+    assert model.backfill(ScoredItems.empty(), 2, allowed=allowed).items.tolist() == [4, 2]
+    assert model.backfill(ScoredItems.empty(), 2, allowed=allowed).scores.tolist() == [
+        np.float32(0.8),
+        np.float32(0.6),
+    ]
+    assert model.backfill(head, 1) is head  # long enough already
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    n_items=st.integers(1, 40),
+    seed=st.integers(0, 2**31 - 1),
+    k=st.integers(1, 45),
+    n_head=st.integers(0, 10),
+    filtered=st.booleans(),
+)
+def test_backfill_matches_numpy(
+    n_items: int, seed: int, k: int, n_head: int, filtered: bool
+) -> None:
+    rng = np.random.default_rng(seed)
+    popularity = rng.integers(0, 6, n_items).astype(np.float32)  # ties and unused items
+    model = ItemItemModel.from_similarity(
+        sp.csr_matrix((n_items, n_items), dtype=np.float32), popularity
+    )
+    head_items = rng.choice(n_items, min(n_head, n_items), replace=False).tolist()
+    head_scores = sorted(rng.random(len(head_items)).astype(np.float32).tolist(), reverse=True)
+    exclude = rng.integers(0, n_items, rng.integers(0, 5))
+    allowed = rng.random(n_items) < 0.6 if filtered else None
+    head = ScoredItems(np.array(head_items, dtype=np.int64), np.array(head_scores, np.float32))
+    filled = model.backfill(head, k, exclude=exclude, allowed=allowed)
+    if len(head_items) >= k or not model.popular_order.size:
+        want_items, want_scores = head_items, head_scores
+    else:
+        want_items, want_scores = _numpy_backfill(
+            model, head_items, head_scores, k, exclude, allowed
+        )
+    assert filled.items.tolist() == want_items
+    assert filled.scores.tolist() == want_scores

@@ -12,7 +12,15 @@ def test_every_public_name_is_exported_and_importable() -> None:
     assert sorted(rules.__all__) == sorted(set(rules.__all__))
     for name in rules.__all__:
         assert hasattr(rules, name), name
-    for module in ("ab_testing", "filters", "properties", "reranking", "resolution", "scenarios"):
+    for module in (
+        "ab_testing",
+        "filters",
+        "plan",
+        "properties",
+        "reranking",
+        "resolution",
+        "scenarios",
+    ):
         mod = __import__(f"recostack.rules.{module}", fromlist=["__all__"])
         for name in mod.__all__:
             if module != "properties" or name != "PropertyColumn":

@@ -187,9 +187,6 @@ class ItemItemModel:
         if items.size == 0 or k <= 0:
             return ScoredItems.empty()
         kernels = _kernels()
-        scratch = self._scratch
-        if scratch is None:
-            scratch = self._scratch = kernels.Scratch(self.n_items)
         top, scores = kernels.best_of_history(
             self.indptr,
             self.indices,
@@ -197,11 +194,18 @@ class ItemItemModel:
             items,
             weights,
             k,
-            scratch,
+            self.scratch(),
             exclude=exclude,
             allowed=allowed,
         )
         return ScoredItems(top, scores)
+
+    def scratch(self) -> Scratch:
+        """This thread's work vectors for the kernels (made on first use)."""
+        scratch = self._scratch
+        if scratch is None:
+            scratch = self._scratch = _kernels().Scratch(self.n_items)
+        return scratch
 
     def head_of_row(
         self,
@@ -232,6 +236,8 @@ class ItemItemModel:
             self.best_of_history(np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.float32), 1)
             self.head_of_row(0, 1, exclude=np.zeros(1, dtype=np.int64))
             self.head_of_row(0, 1, allowed=np.ones(self.n_items, dtype=bool))
+            self.backfill(ScoredItems.empty(), 1, exclude=np.zeros(2, dtype=np.int64))
+            self.backfill(ScoredItems.empty(), 1, allowed=np.ones(self.n_items, dtype=bool))
 
     def top_k(
         self,
@@ -279,40 +285,36 @@ class ItemItemModel:
             order = np.lexsort((items, -scores))
             items, scores = items[order], scores[order]
         if backfill and items.size < k:
-            return self._backfill(ScoredItems(items, scores), k, exclude, allowed)
+            return self.backfill(ScoredItems(items, scores), k, exclude=exclude, allowed=allowed)
         return ScoredItems(items, scores)
 
-    def _backfill(
+    def backfill(
         self,
         head: ScoredItems,
         k: int,
-        exclude: np.ndarray | None,
-        allowed: np.ndarray | None,
+        *,
+        exclude: np.ndarray | None = None,
+        allowed: np.ndarray | None = None,
     ) -> ScoredItems:
-        need = k - len(head)
-        taken = head.items if exclude is None else np.concatenate([head.items, exclude])
-        chosen: list[np.ndarray] = []
-        found = 0
-        step = max(4 * need, 64)
-        for start in range(0, self.popular_order.size, step):
-            block = self.popular_order[start : start + step]
-            ok = ~np.isin(block, taken)
-            if allowed is not None:
-                ok &= allowed[block]
-            block = block[ok][: need - found]
-            chosen.append(block)
-            found += block.size
-            if found >= need:
-                break
-        if not chosen:
+        """``head`` (best first), then the most popular items not in it, ``k`` in all.
+
+        Never an ``exclude`` item, only items the ``allowed`` mask marks. A
+        filler scores ``base * popularity / max_popularity`` with ``base``
+        half the head's lowest score (1 for an empty head), so it never
+        outscores a recommendation. One compiled pass over the popular order.
+        """
+        if len(head) >= k or not self.popular_order.size:
             return head
-        extra = np.concatenate(chosen)
-        base = float(head.scores[-1]) * 0.5 if len(head) else 1.0
-        top = float(self.popularity[self.popular_order[0]]) if self.popular_order.size else 1.0
-        extra_scores = (base * self.popularity[extra] / top).astype(np.float32)
-        return ScoredItems(
-            np.concatenate([head.items, extra]), np.concatenate([head.scores, extra_scores])
+        items, scores = _kernels().fill_popular(
+            head.items,
+            head.scores,
+            k,
+            self.popular_order,
+            self.popularity,
+            exclude=exclude,
+            allowed=allowed,
         )
+        return ScoredItems(items, scores)
 
     def recommend_batch(
         self,

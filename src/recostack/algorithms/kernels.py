@@ -1,7 +1,10 @@
 """Compiled scoring kernels (numba): the per-request hot loops of serving.
 
-Two kernels: :func:`best_of_history` (personalized) and :func:`head_of_row`
-(item-to-item, under filters). Reranking's is in :mod:`recostack.rules.diversity_kernel`.
+Three kernels: :func:`best_of_history` (personalized), :func:`head_of_row`
+(item-to-item, under filters) and :func:`fill_popular` (backfilling a short
+answer with popular items). Reranking's is in
+:mod:`recostack.rules.diversity_kernel`; :mod:`recostack.serving.ruled_kernel`
+composes them all for a request with business rules.
 
 A personalized answer sums the similarity rows of a user's items, weighted
 by their affinities, and keeps the best ``k`` of the sum. In numpy that is a
@@ -29,7 +32,7 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["Scratch", "best_of_history", "head_of_row"]
+__all__ = ["Scratch", "best_of_history", "fill_popular", "head_of_row"]
 
 
 class Scratch(threading.local):
@@ -178,6 +181,12 @@ def best_of_history(
     )
 
 
+@numba.njit(cache=True, inline="always")
+def _contains(sorted_items: np.ndarray, item: Any) -> bool:
+    at = np.searchsorted(sorted_items, item)
+    return at < sorted_items.shape[0] and sorted_items[at] == item
+
+
 @numba.njit(cache=True)
 def _head_of_row(
     indptr: np.ndarray,
@@ -202,10 +211,8 @@ def _head_of_row(
         j = indices[p]
         if filtered and not allowed[j]:
             continue
-        if n_excluded:
-            at = np.searchsorted(exclude, j)
-            if at < n_excluded and exclude[at] == j:
-                continue
+        if n_excluded and _contains(exclude, j):
+            continue
         out_items[n] = j
         out_scores[n] = score
         n += 1
@@ -241,6 +248,78 @@ def head_of_row(
         data,
         int(row),
         max(int(k), 0),
+        _sorted_items(exclude),
+        _NO_MASK if allowed is None else allowed,
+    )
+
+
+@numba.njit(cache=True)
+def _fill_popular(
+    head_items: np.ndarray,
+    head_scores: np.ndarray,
+    k: int,
+    order: np.ndarray,
+    popularity: np.ndarray,
+    exclude: np.ndarray,
+    allowed: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    n_head = head_items.shape[0]
+    if n_head >= k or order.shape[0] == 0:
+        return head_items, head_scores
+    out_items = np.empty(k, dtype=np.int64)
+    out_scores = np.empty(k, dtype=np.float32)
+    base = np.float32(1.0)
+    for i in range(n_head):
+        out_items[i] = head_items[i]
+        out_scores[i] = head_scores[i]
+        if i == 0 or head_scores[i] < base:
+            base = head_scores[i]
+    if n_head:
+        base = base * np.float32(0.5)
+    top = popularity[order[0]]
+    taken = np.sort(head_items)
+    filtered = allowed.shape[0] > 0
+    n_excluded = exclude.shape[0]
+    n = n_head
+    for j in order:
+        if filtered and not allowed[j]:
+            continue
+        if n_head and _contains(taken, j):
+            continue
+        if n_excluded and _contains(exclude, j):
+            continue
+        out_items[n] = j
+        out_scores[n] = base * popularity[j] / top
+        n += 1
+        if n == k:
+            break
+    return out_items[:n], out_scores[:n]
+
+
+def fill_popular(
+    head_items: np.ndarray,
+    head_scores: np.ndarray,
+    k: int,
+    order: np.ndarray,
+    popularity: np.ndarray,
+    *,
+    exclude: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``head`` followed by the first items of ``order`` not in it, ``k`` in all.
+
+    ``order`` lists the items most popular first; an ``exclude`` item and
+    one the ``allowed`` mask does not mark are skipped. A filler's score is
+    ``base * popularity / popularity[order[0]]`` with ``base`` half the
+    lowest score of the head (1 when the head is empty), computed in
+    float32, so a filler never outscores a recommendation.
+    """
+    return _fill_popular(
+        np.ascontiguousarray(head_items, dtype=np.int64),
+        np.ascontiguousarray(head_scores, dtype=np.float32),
+        max(int(k), 0),
+        order,
+        np.ascontiguousarray(popularity, dtype=np.float32),
         _sorted_items(exclude),
         _NO_MASK if allowed is None else allowed,
     )

@@ -11,6 +11,10 @@ database imports. A serving layer, per request:
    best allowed candidates;
 4. ``rerank(items, scores, resolved.reranking, properties, k=amt)``.
 
+Steps 2 and 4 are also compiled once per distinct rules: ``rule_plan(
+resolved.filters, resolved.reranking, properties)`` gives the mask and the
+arrays the compiled answer path reads (:mod:`recostack.serving.ruled_kernel`).
+
 Scenario writes go through ``parse_scenario`` and
 ``validate_scenario_graph``; deletes check ``referrers`` and
 ``ab_tests_used``.
@@ -26,8 +30,15 @@ from recostack.rules.filters import (
     filter_mask,
     parse_filter,
 )
+from recostack.rules.plan import RulePlan, rule_plan
 from recostack.rules.properties import ItemProperties, parse_number
-from recostack.rules.reranking import RerankRule, candidate_pool_size, parse_reranking, rerank
+from recostack.rules.reranking import (
+    RerankRule,
+    candidate_pool_size,
+    check_rerank_rules,
+    parse_reranking,
+    rerank,
+)
 from recostack.rules.resolution import (
     MAX_CHAIN_DEPTH,
     AbAssignment,
@@ -79,6 +90,7 @@ __all__ = [
     "RecoType",
     "RerankRule",
     "ResolvedRules",
+    "RulePlan",
     "RuntimeRules",
     "Scenario",
     "UserFunction",
@@ -88,6 +100,7 @@ __all__ = [
     "apply_filters",
     "candidate_pool_size",
     "check_probability_a",
+    "check_rerank_rules",
     "compile_filter",
     "dump_scenario",
     "filter_mask",
@@ -100,5 +113,6 @@ __all__ = [
     "rerank",
     "resolve_rules",
     "resolve_scenario",
+    "rule_plan",
     "validate_scenario_graph",
 ]

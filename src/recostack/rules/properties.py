@@ -14,7 +14,8 @@ Everything derived is computed on first use and kept for the object's life:
 - per property, the numeric reading of every item (``NaN`` where the value is
   not a number; see :func:`parse_number`);
 - an LRU of compiled filter masks keyed by filter text (filled by
-  :func:`recostack.rules.filters.filter_mask`).
+  :func:`recostack.rules.filters.filter_mask`), and the compiled rule plans
+  (:func:`recostack.rules.plan.rule_plan`).
 
 The columns must not be modified after construction; a new catalog or model
 gets a new object, which is how caches are invalidated.
@@ -232,6 +233,8 @@ class ItemProperties:
         self._unique_numbers: dict[str, np.ndarray] = {}
         self._numbers: dict[str, np.ndarray] = {}
         self.masks = _MaskCache(mask_cache_size)
+        #: compiled rule plans by rule texts (:func:`recostack.rules.plan.rule_plan`)
+        self.plans: dict[Hashable, object] = {}
         all_items = np.ones(self.n_items, dtype=bool)
         all_items.flags.writeable = False
         self.all_items: np.ndarray = all_items

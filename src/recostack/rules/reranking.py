@@ -43,7 +43,13 @@ import numpy as np
 from recostack.errors import Invalid
 from recostack.rules.properties import ItemProperties
 
-__all__ = ["RerankRule", "candidate_pool_size", "parse_reranking", "rerank"]
+__all__ = [
+    "RerankRule",
+    "candidate_pool_size",
+    "check_rerank_rules",
+    "parse_reranking",
+    "rerank",
+]
 
 RERANK_OPS: tuple[str, ...] = ("diversity",)
 
@@ -84,6 +90,17 @@ def parse_reranking(text: str) -> RerankRule:
     return RerankRule(text, prop, op, weight)
 
 
+def check_rerank_rules(rules: Iterable[str], props: ItemProperties) -> list[RerankRule]:
+    """Parse ``rules``; :class:`Invalid` (``field="reranking"``) if one is malformed or
+    names a property the catalog does not have."""
+    parsed = [parse_reranking(text) for text in rules]
+    for rule in parsed:
+        if rule.property not in props:
+            known = ", ".join(sorted(props.names)) or "none"
+            raise _invalid(rule.text, f"unknown property {rule.property!r} (properties: {known})")
+    return parsed
+
+
 def candidate_pool_size(k: int, n_rules: int) -> int:
     """How many candidates to ask the model for to return ``k`` items.
 
@@ -113,12 +130,7 @@ def rerank(
     if items.shape != scores.shape or items.ndim != 1:
         raise ValueError("items and scores must be 1-D arrays of the same length")
     k = len(items) if k is None else max(0, min(k, len(items)))
-    parsed = [parse_reranking(text) for text in rules]
-    for rule in parsed:
-        if rule.property not in props:
-            known = ", ".join(sorted(props.names)) or "none"
-            raise _invalid(rule.text, f"unknown property {rule.property!r} (properties: {known})")
-    active = [rule for rule in parsed if rule.weight > 0]
+    active = [rule for rule in check_rerank_rules(rules, props) if rule.weight > 0]
     if not active or len(items) <= 1:
         return items[:k], scores[:k]
     groups = []

@@ -15,10 +15,12 @@ __all__ = ["ModelCache", "load_for_serving"]
 def load_for_serving(path: Path) -> TrainedModel:
     """Load a model and compile the scoring kernels, so the first request does not wait."""
     from recostack.rules import diversity_kernel
+    from recostack.serving import ruled_kernel
 
     model = TrainedModel.load(path)
     model.item_item.warm_up()
     diversity_kernel.warm_up()
+    ruled_kernel.warm_up(model.item_item)
     return model
 
 

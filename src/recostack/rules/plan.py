@@ -1,0 +1,98 @@
+"""Filters and reranking rules compiled against one catalog, for the compiled answer path.
+
+:func:`rule_plan` turns the ``filters`` and ``reranking`` texts a request
+resolved to into a :class:`RulePlan`: the filters' mask over all items
+(:func:`~recostack.rules.filters.filter_mask`), and the active reranking
+rules as arrays (every item's value code per rule, each rule's "no value"
+code and weight), which is what the greedy diversity loop reads
+(:mod:`recostack.rules.diversity_kernel`). Plans are kept per
+:class:`~recostack.rules.properties.ItemProperties` (so per loaded model)
+by their rule texts: a request whose rules were seen before does no
+parsing, no validation and no array work before scoring.
+
+Parsing and validation errors are those of the rules themselves
+(:class:`~recostack.errors.Invalid` naming the filter or reranking rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+
+from recostack.rules.filters import filter_mask
+from recostack.rules.properties import ItemProperties
+from recostack.rules.reranking import check_rerank_rules
+
+__all__ = ["RulePlan", "rule_plan"]
+
+#: plans kept per catalog; beyond, the cache starts over
+MAX_PLANS = 1024
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array)
+    array.flags.writeable = False
+    return array
+
+
+@dataclass(frozen=True, slots=True)
+class RulePlan:
+    """Rules ready to apply: the mask of the filters and the active reranking rules.
+
+    ``allowed`` is ``None`` without filters, else a read-only mask over all
+    items. ``codes[r, i]`` is item ``i``'s value code for active reranking
+    rule ``r`` (weight > 0), ``empties[r]`` the code of a missing value
+    (-1 if none), ``weights[r]`` its weight; all read-only, C-contiguous
+    int64 / float64, ``codes`` of shape (0, 0) when no rule is active.
+    ``n_reranking`` counts every reranking rule given (for the pool size).
+    """
+
+    filters: tuple[str, ...]
+    reranking: tuple[str, ...]
+    allowed: np.ndarray | None
+    codes: np.ndarray
+    empties: np.ndarray
+    weights: np.ndarray
+
+    @property
+    def n_reranking(self) -> int:
+        return len(self.reranking)
+
+    @classmethod
+    def build(
+        cls, filters: Sequence[str], reranking: Sequence[str], props: ItemProperties
+    ) -> RulePlan:
+        """Compile the rules (:class:`~recostack.errors.Invalid` if one is wrong)."""
+        filters, reranking = tuple(filters), tuple(reranking)
+        allowed = filter_mask(filters, props) if filters else None
+        active = [rule for rule in check_rerank_rules(reranking, props) if rule.weight > 0]
+        columns = [props.column(rule.property) for rule in active]
+        codes = (
+            np.stack([np.asarray(c.codes, dtype=np.int64) for c in columns])
+            if columns
+            else np.zeros((0, 0), dtype=np.int64)
+        )
+        return cls(
+            filters,
+            reranking,
+            allowed,
+            _frozen(codes),
+            _frozen(np.array([c.empty_code for c in columns], dtype=np.int64)),
+            _frozen(np.array([rule.weight for rule in active], dtype=np.float64)),
+        )
+
+
+def rule_plan(filters: Sequence[str], reranking: Sequence[str], props: ItemProperties) -> RulePlan:
+    """The plan of these rules over ``props``, built once per distinct rule texts."""
+    key = (tuple(filters), tuple(reranking))
+    plans = props.plans
+    plan = cast("RulePlan | None", plans.get(key))
+    if plan is None:
+        plan = RulePlan.build(key[0], key[1], props)
+        if len(plans) >= MAX_PLANS:
+            plans.clear()
+        plans[key] = plan
+    return plan

@@ -1,0 +1,225 @@
+"""One compiled call per recommendation with business rules (numba).
+
+A request with rules takes the model's best ``pool`` allowed candidates
+(the filtered head of a sorted row, or the best of a weighted history
+sum), reranks them for diversity down to ``count``, and backfills a short
+answer with popular allowed items. Each step is a kernel of its own
+(:mod:`recostack.algorithms.kernels`,
+:mod:`recostack.rules.diversity_kernel`); here they are chained inside
+one compiled function, so a request pays for one call into compiled code
+and no intermediate Python objects, whatever the rules.
+
+``plan`` holds the rules compiled against the model's catalog
+(:class:`recostack.rules.RulePlan`): the filters' mask, and per active
+reranking rule every item's value code, the code of "no value" and the
+weight. ``exclude`` (sorted item indices) never appear, neither as
+candidates nor as fillers.
+
+numba caches each compiled function by its own source file: after
+editing a kernel these functions call, delete the ``__pycache__`` entries
+(``*.nbi``, ``*.nbc``) of this module too.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from recostack.algorithms.item_item import ItemItemModel, ScoredItems
+from recostack.algorithms.kernels import (
+    _best_of_history,
+    _fill_popular,
+    _head_of_row,
+    _sorted_items,
+)
+from recostack.rules.diversity_kernel import _diversity_order
+from recostack.rules.plan import RulePlan
+
+__all__ = ["history_answer", "item_answer", "warm_up"]
+
+_NO_MASK = np.zeros(0, dtype=np.bool_)
+_NO_ITEMS = np.zeros(0, dtype=np.int64)
+_NO_ORDER = np.zeros(0, dtype=np.int64)
+
+
+@numba.njit(cache=True)
+def _tail(
+    items: np.ndarray,
+    scores: np.ndarray,
+    count: int,
+    codes: np.ndarray,
+    empties: np.ndarray,
+    weights: np.ndarray,
+    order: np.ndarray,
+    popularity: np.ndarray,
+    exclude: np.ndarray,
+    allowed: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rerank the pool down to ``count`` (or cut it), then backfill from ``order``."""
+    n = items.shape[0]
+    n_rules = codes.shape[0]
+    if n_rules and n > 1:
+        pool_codes = np.empty((n_rules, n), dtype=np.int64)
+        for r in range(n_rules):
+            for i in range(n):
+                pool_codes[r, i] = codes[r, items[i]]
+        picks = _diversity_order(scores.astype(np.float64), pool_codes, empties, weights, count)
+        items = items[picks]
+        scores = scores[picks]
+    elif n > count:
+        items = items[:count]
+        scores = scores[:count]
+    return _fill_popular(items, scores, count, order, popularity, exclude, allowed)
+
+
+@numba.njit(cache=True)
+def _item_answer(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    row: int,
+    pool: int,
+    count: int,
+    codes: np.ndarray,
+    empties: np.ndarray,
+    weights: np.ndarray,
+    order: np.ndarray,
+    popularity: np.ndarray,
+    exclude: np.ndarray,
+    allowed: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    if row >= 0:
+        items, scores = _head_of_row(indptr, indices, data, row, pool, exclude, allowed)
+    else:
+        items, scores = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+    return _tail(items, scores, count, codes, empties, weights, order, popularity, exclude, allowed)
+
+
+@numba.njit(cache=True)
+def _history_answer(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    history: np.ndarray,
+    affinities: np.ndarray,
+    pool: int,
+    count: int,
+    sums: np.ndarray,
+    state: np.ndarray,
+    touched: np.ndarray,
+    codes: np.ndarray,
+    empties: np.ndarray,
+    weights: np.ndarray,
+    order: np.ndarray,
+    popularity: np.ndarray,
+    exclude: np.ndarray,
+    allowed: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    if history.shape[0]:
+        items, scores = _best_of_history(
+            indptr, indices, data, history, affinities, pool, exclude, allowed, sums, state, touched
+        )
+    else:
+        items, scores = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+    return _tail(items, scores, count, codes, empties, weights, order, popularity, exclude, allowed)
+
+
+def item_answer(
+    model: ItemItemModel,
+    item: int | None,
+    pool: int,
+    count: int,
+    plan: RulePlan,
+    *,
+    exclude: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
+    backfill: bool = True,
+) -> ScoredItems:
+    """The ruled answer next to ``item`` (an unknown item: ``None``, fillers only).
+
+    ``allowed`` is the mask to apply (the plan's, possibly ANDed with
+    another), ``None`` for all items; ``exclude`` are sorted item indices.
+    """
+    items, scores = _item_answer(
+        model.indptr,
+        model.indices,
+        model.data,
+        -1 if item is None else int(item),
+        max(int(pool), 0),
+        max(int(count), 0),
+        plan.codes,
+        plan.empties,
+        plan.weights,
+        model.popular_order if backfill else _NO_ORDER,
+        model.popularity,
+        _sorted_items(exclude),
+        _NO_MASK if allowed is None else allowed,
+    )
+    return ScoredItems(items, scores)
+
+
+def history_answer(
+    model: ItemItemModel,
+    history: np.ndarray,
+    affinities: np.ndarray,
+    pool: int,
+    count: int,
+    plan: RulePlan,
+    *,
+    exclude: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
+    backfill: bool = True,
+) -> ScoredItems:
+    """The ruled answer for a history of (item index, affinity) pairs."""
+    scratch = model.scratch()
+    items, scores = _history_answer(
+        model.indptr,
+        model.indices,
+        model.data,
+        np.ascontiguousarray(history, dtype=np.int64),
+        np.ascontiguousarray(affinities, dtype=np.float32),
+        max(int(pool), 0),
+        max(int(count), 0),
+        scratch.sums,
+        scratch.state,
+        scratch.touched,
+        plan.codes,
+        plan.empties,
+        plan.weights,
+        model.popular_order if backfill else _NO_ORDER,
+        model.popularity,
+        _sorted_items(exclude),
+        _NO_MASK if allowed is None else allowed,
+    )
+    return ScoredItems(items, scores)
+
+
+def warm_up(model: ItemItemModel) -> None:
+    """Compile (or load from numba's cache) both answers for these arrays' types now.
+
+    A plan's arrays are always read-only; the mask given is read-only (a
+    plan's own) or writable (none, or ANDed with a whitelist).
+    """
+    if not model.n_items:
+        return
+    one_rule = np.zeros((1, model.n_items), dtype=np.int64)
+    plan = RulePlan(
+        (),
+        ("warm-up",),
+        None,
+        _frozen(one_rule),
+        _frozen(np.full(1, -1, dtype=np.int64)),
+        _frozen(np.ones(1)),
+    )
+    writable = np.ones(model.n_items, dtype=np.bool_)
+    for allowed in (None, writable, _frozen(writable)):
+        exclude = np.zeros(2, dtype=np.int64)
+        item_answer(model, 0, 2, 1, plan, exclude=exclude, allowed=allowed)
+        history = np.zeros(1, dtype=np.int64)
+        affinities = np.ones(1, dtype=np.float32)
+        history_answer(model, history, affinities, 2, 1, plan, exclude=exclude, allowed=allowed)
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
