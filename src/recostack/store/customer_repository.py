@@ -43,8 +43,15 @@ _BATCH = 1000
 
 
 def parse_customer_csv(text: str, key: str | None = None) -> list[tuple[str, dict[str, Any]]]:
-    """(customer id, fields) pairs of a CSV text with a header row."""
-    reader = csv.reader(io.StringIO(text))
+    """(customer id, fields) pairs of a CSV text with a header row (any line endings)."""
+    try:
+        return _parse_customer_csv(text, key)
+    except csv.Error as error:  # e.g. a quoted field never closed
+        raise Invalid(f"the customer file is not valid CSV: {error}", field="body") from None
+
+
+def _parse_customer_csv(text: str, key: str | None) -> list[tuple[str, dict[str, Any]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header = next(reader, None)
     if not header:
         raise Invalid("the customer file is empty: it needs a header row", field="body")
