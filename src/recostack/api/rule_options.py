@@ -33,7 +33,8 @@ from starlette.datastructures import QueryParams
 
 from recostack.api.rules_deps import scenario_cache
 from recostack.rules import RecoType, RuntimeRules
-from recostack.serving.rules_request import NO_RUNTIME_RULES, RulesRequest, recommend_for_request
+from recostack.serving.ruled_recommendations import score_with_rules
+from recostack.serving.rules_request import NO_RUNTIME_RULES, RulesRequest, resolve_request_rules
 from recostack.serving.scenario_cache import ScenarioCache
 from recostack.training.trained_model import Recommendation, TrainedModel, UsageEvent
 
@@ -156,16 +157,36 @@ def rule_params_given(query: QueryParams) -> bool:
     return not _RULE_PARAMETER_SET.isdisjoint(query.keys())
 
 
+_RULE_PAIRS: Final = frozenset({*RULE_PARAMETERS, "session_id"})
+#: the options of the rule pairs seen lately (the same few sets come on most requests)
+_PLAIN_PARAMS: dict[tuple[tuple[str, str], ...], RuleParams | Unbound] = {}
+_MAX_PLAIN_PARAMS = 1024
+
+
 def plain_rule_params(query: QueryParams) -> RuleParams | Unbound:
     """The options of a plainly valid query, as :data:`RuleParamsDep` would give them.
 
-    One pass over the query's items (a repeated single-valued parameter keeps
-    its last value, as FastAPI reads it).
+    Read from the query's rule parameters (in order), and remembered by them
+    unless they hold a ``session_id`` (one per anonymous visitor).
     """
+    pairs = tuple(pair for pair in query.multi_items() if pair[0] in _RULE_PAIRS)
+    found = _PLAIN_PARAMS.get(pairs)
+    if found is None:
+        found = _read_rule_params(pairs)
+        if not any(name == "session_id" for name, _ in pairs):
+            if len(_PLAIN_PARAMS) >= _MAX_PLAIN_PARAMS:
+                _PLAIN_PARAMS.clear()
+            _PLAIN_PARAMS[pairs] = found
+    return found
+
+
+def _read_rule_params(pairs: Sequence[tuple[str, str]]) -> RuleParams | Unbound:
+    """One pass over the rule pairs (a repeated single-valued parameter keeps its last
+    value, as FastAPI reads it)."""
     filters: list[str] = []
     reranking: list[str] = []
     scenario = session_id = exclude_raw = skip_raw = None
-    for name, value in query.multi_items():
+    for name, value in pairs:
         if name == "filters":
             filters.append(value)
         elif name == "reranking":
@@ -226,8 +247,9 @@ class ModelRules(NamedTuple):
         snapshot = self.cache.current()
         if not request.wants_rules(snapshot):
             return model.recommend_item(item_id, count)
-        answer = recommend_for_request(model, snapshot, request, count, item_id=item_id)
-        return answer.recommendations
+        rules = resolve_request_rules(model, snapshot, request)
+        scored = score_with_rules(model, rules, count, item_id=item_id, user_id=request.user_id)
+        return model.to_recommendations(scored)
 
     def recommend_events(
         self,
@@ -241,8 +263,9 @@ class ModelRules(NamedTuple):
         snapshot = self.cache.current()
         if not request.wants_rules(snapshot):
             return model.recommend_events(events, count, user_id=user_id)
-        answer = recommend_for_request(model, snapshot, request, count, events=events)
-        return answer.recommendations
+        rules = resolve_request_rules(model, snapshot, request, events)
+        scored = score_with_rules(model, rules, count, events=events, user_id=request.user_id)
+        return model.to_recommendations(scored)
 
 
 _TYPES_OF_METHOD: dict[str, tuple[RecoType, ...]] = {

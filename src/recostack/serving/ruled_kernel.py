@@ -73,11 +73,25 @@ def _tail(
 
 
 @numba.njit(cache=True)
+def _with_seed(exclude: np.ndarray, seed: int) -> np.ndarray:
+    """``exclude`` (sorted) with ``seed`` inserted in order (if not in it already)."""
+    at = np.searchsorted(exclude, seed)
+    if at < exclude.shape[0] and exclude[at] == seed:
+        return exclude
+    out = np.empty(exclude.shape[0] + 1, dtype=np.int64)
+    out[:at] = exclude[:at]
+    out[at] = seed
+    out[at + 1 :] = exclude[at:]
+    return out
+
+
+@numba.njit(cache=True)
 def _item_answer(
     indptr: np.ndarray,
     indices: np.ndarray,
     data: np.ndarray,
     row: int,
+    seed_out: bool,
     pool: int,
     count: int,
     codes: np.ndarray,
@@ -88,6 +102,8 @@ def _item_answer(
     exclude: np.ndarray,
     allowed: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
+    if row >= 0 and seed_out:
+        exclude = _with_seed(exclude, row)
     if row >= 0:
         items, scores = _head_of_row(indptr, indices, data, row, pool, exclude, allowed)
     else:
@@ -134,17 +150,20 @@ def item_answer(
     exclude: np.ndarray | None = None,
     allowed: np.ndarray | None = None,
     backfill: bool = True,
+    seed_out: bool = False,
 ) -> ScoredItems:
     """The ruled answer next to ``item`` (an unknown item: ``None``, fillers only).
 
     ``allowed`` is the mask to apply (the plan's, possibly ANDed with
-    another), ``None`` for all items; ``exclude`` are sorted item indices.
+    another), ``None`` for all items; ``exclude`` are item indices; with
+    ``seed_out``, ``item`` itself is excluded too.
     """
     items, scores = _item_answer(
         model.indptr,
         model.indices,
         model.data,
         -1 if item is None else int(item),
+        seed_out,
         max(int(pool), 0),
         max(int(count), 0),
         plan.codes,
@@ -214,7 +233,7 @@ def warm_up(model: ItemItemModel) -> None:
     writable = np.ones(model.n_items, dtype=np.bool_)
     for allowed in (None, writable, _frozen(writable)):
         exclude = np.zeros(2, dtype=np.int64)
-        item_answer(model, 0, 2, 1, plan, exclude=exclude, allowed=allowed)
+        item_answer(model, 0, 2, 1, plan, exclude=exclude, allowed=allowed, seed_out=True)
         history = np.zeros(1, dtype=np.int64)
         affinities = np.ones(1, dtype=np.float32)
         history_answer(model, history, affinities, 2, 1, plan, exclude=exclude, allowed=allowed)

@@ -44,10 +44,10 @@ def user_known_items(
 
 
 def _seeds_out(excluded: np.ndarray | None, seeds: np.ndarray) -> np.ndarray:
-    """``excluded`` (sorted) and ``seeds``, as one sorted array."""
+    """``excluded`` and ``seeds``, as one array."""
     if excluded is None or not excluded.size:
-        return seeds if seeds.size <= 1 else np.unique(seeds)
-    return np.union1d(excluded, seeds)
+        return seeds
+    return np.concatenate([excluded, seeds])
 
 
 def score_with_rules(
@@ -96,18 +96,16 @@ def score_with_rules(
             allowed=mask,
             backfill=backfill,
         )
-    item = model.item_index(item_id)
-    if item is not None and seeds_out:
-        excluded = _seeds_out(excluded, np.array([item], dtype=np.int64))
     return kernel.item_answer(
         model.item_item,
-        item,
+        model.item_index(item_id),
         pool,
         count,
         plan,
         exclude=excluded,
         allowed=mask,
         backfill=backfill,
+        seed_out=seeds_out,
     )
 
 

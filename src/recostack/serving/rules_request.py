@@ -130,16 +130,18 @@ def resolve_request_rules(
     chain and hashing the user into the A/B groups met.
     """
     reco_type = request.reco_type
+    scenario = request.scenario
+    default = snapshot.defaults.get(reco_type)
+    if request.skip_default_scenario or default == scenario:
+        default = None
+    if not scenario and not default:  # the runtime rules alone
+        return _runtime_only(request.runtime)
     scenarios = snapshot.of_type(reco_type)
     n_ratings = (
         len(user_known_items(model, request.user_id, events))
         if reco_type in snapshot.with_conditions
         else 0
     )
-    scenario = request.scenario
-    default = snapshot.defaults.get(reco_type)
-    if request.skip_default_scenario or default == scenario:
-        default = None
     parts: list[object] = [reco_type, request.runtime, scenario, default]
     for name in (scenario, default):
         if name:
@@ -157,6 +159,20 @@ def resolve_request_rules(
             snapshot.memo[key] = found
         return found
     return _resolve(request, snapshot, scenarios, scenario, default, n_ratings)
+
+
+#: the rules of runtime options alone, by options (beyond this many, the memo starts over)
+_RUNTIME_ONLY: dict[RuntimeRules, ResolvedRules] = {}
+
+
+def _runtime_only(runtime: RuntimeRules) -> ResolvedRules:
+    found = _RUNTIME_ONLY.get(runtime)
+    if found is None:
+        found = resolve_rules(runtime, None, None, {}, user_id=None, n_ratings=0, ab_tests={})
+        if len(_RUNTIME_ONLY) >= MAX_MEMO:
+            _RUNTIME_ONLY.clear()
+        _RUNTIME_ONLY[runtime] = found
+    return found
 
 
 def _resolve(
