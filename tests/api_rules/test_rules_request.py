@@ -125,3 +125,68 @@ def test_memoized_resolution_equals_resolve_rules(
         except RecostackError as error:
             got = (type(error), error.message)
         assert got == expected
+
+
+def _alias(target: str) -> Scenario:
+    return parse_scenario({"scenario_type": "alias", "alias": {"scenario_name": target}})
+
+
+def _ab(a: str, b: str) -> Scenario:
+    body = {"scenario_type": "ab_test", "ab_test": {"id": "t1", "scenario_a": a, "scenario_b": b}}
+    return parse_scenario(body)
+
+
+CASE = parse_scenario({"scenario_type": "case", "case": {"filters": ["p:eq:1"]}})
+
+
+def _resolve_both(
+    model: TrainedModel, scenarios: dict[str, Scenario], name: str, user: str
+) -> tuple[object, object]:
+    snapshot = ScenarioSnapshot(
+        "stamp", {"item_to_items": scenarios}, {}, {"t1": AbTestParams("t1", "t1", 0.5, utcnow())}
+    )
+    results: list[object] = []
+    for _ in range(2):  # the second answer comes from the memo
+        request = RulesRequest("item_to_items", scenario=name, user_id=user)
+        try:
+            results.append(resolve_request_rules(model, snapshot, request).case_scenarios)
+        except RecostackError as error:
+            results.append((type(error), error.message))
+    return results[0], results[1]
+
+
+@pytest.mark.parametrize(("length", "ok"), [(32, True), (33, False)])
+def test_a_chain_may_be_32_scenarios_long(model: TrainedModel, length: int, ok: bool) -> None:
+    scenarios = {f"s{i}": _alias(f"s{i + 1}") for i in range(length - 1)}
+    scenarios[f"s{length - 1}"] = CASE
+    first, memo = _resolve_both(model, scenarios, "s0", "alice")
+    assert first == memo
+    if ok:
+        assert first == (f"s{length - 1}",)
+    else:
+        assert isinstance(first, tuple) and "longer than 32" in str(first[1])
+
+
+def test_a_shared_sub_chain_counts_its_length_on_every_path(model: TrainedModel) -> None:
+    # root -> A/B: group A goes straight to the shared chain "m0" (25 long), group B
+    # first through 10 aliases: 1 + 10 + 25 = 36 > 32 scenarios, an error for B only
+    scenarios: dict[str, Scenario] = {"root": _ab("m0", "b0")}
+    scenarios.update({f"b{i}": _alias(f"b{i + 1}") for i in range(9)})
+    scenarios["b9"] = _alias("m0")
+    scenarios.update({f"m{i}": _alias(f"m{i + 1}") for i in range(24)})
+    scenarios["m24"] = CASE
+    outcomes = {}
+    for user in [f"u{i}" for i in range(40)]:
+        first, memo = _resolve_both(model, scenarios, "root", user)
+        assert first == memo
+        outcomes[isinstance(first, tuple) and first == ("m24",)] = first
+    assert set(outcomes) == {True, False}  # both groups met: one answers, one errs
+    assert "longer than 32" in str(outcomes[False])
+
+
+def test_a_deep_tree_of_ab_tests_resolves_at_once(model: TrainedModel) -> None:
+    # 30 levels, each A/B test's two groups leading to the next level: 2**30 paths
+    scenarios: dict[str, Scenario] = {f"l{i}": _ab(f"l{i + 1}", f"l{i + 1}") for i in range(30)}
+    scenarios["l30"] = CASE
+    first, memo = _resolve_both(model, scenarios, "l0", "bob")
+    assert first == memo == ("l30",)

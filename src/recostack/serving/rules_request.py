@@ -23,6 +23,7 @@ from recostack.rules import (
     ResolvedRules,
     RuntimeRules,
     Scenario,
+    UserFunction,
     ab_bucket,
     resolve_rules,
 )
@@ -73,9 +74,86 @@ class RulesRequest(NamedTuple):
 MAX_MEMO = 4096
 
 
+class _AbStep(NamedTuple):
+    """An ab_test scenario on a route: the test, and the routes of groups A and B."""
+
+    test_id: str
+    probability_a: float
+    a: _Route
+    b: _Route
+
+
+class _ConditionStep(NamedTuple):
+    """A condition scenario on a route: the test on ``n_ratings``, then / else routes."""
+
+    test: UserFunction
+    then: _Route
+    else_: _Route
+
+
+#: where a scenario name leads: its case scenario's name, or a decision to take first
+_Route = str | _AbStep | _ConditionStep
+
+
+def _route(
+    name: str, scenarios: Mapping[str, Scenario], probabilities: Mapping[str, float]
+) -> _Route | None:
+    """``name``'s decisions down to its case scenarios, aliases followed.
+
+    ``None`` if any path from ``name`` is broken (a missing scenario or A/B
+    test, a cycle, more than :data:`MAX_CHAIN_DEPTH` scenarios long): such
+    requests go to ``resolve_rules``, which says why when a request meets
+    the broken path. Each scenario is worked out once (with its height, the
+    length of its longest path), so shared sub-chains cost nothing more.
+    """
+    built: dict[str, tuple[_Route, int] | None] = {}
+    visiting: set[str] = set()
+
+    def build(current: str, depth: int) -> tuple[_Route, int] | None:
+        """The route from ``current``, reached after ``depth`` scenarios, and its height."""
+        if current in built:
+            found = built[current]
+            return None if found is None or depth + found[1] > MAX_CHAIN_DEPTH else found
+        if current in visiting or depth >= MAX_CHAIN_DEPTH:
+            return None
+        visiting.add(current)
+        result = _step(current, depth)
+        visiting.discard(current)
+        built[current] = result
+        return result
+
+    def _step(current: str, depth: int) -> tuple[_Route, int] | None:
+        scenario = scenarios.get(current)
+        if scenario is None:
+            return None
+        if isinstance(scenario, CaseScenario):
+            return current, 1
+        if isinstance(scenario, AliasScenario):
+            found = build(scenario.alias.scenario_name, depth + 1)
+            return None if found is None else (found[0], found[1] + 1)
+        if isinstance(scenario, ConditionScenario):
+            condition = scenario.condition
+            then = build(condition.then, depth + 1)
+            else_ = build(condition.else_, depth + 1)
+            if then is None or else_ is None:
+                return None
+            return _ConditionStep(condition.if_, then[0], else_[0]), max(then[1], else_[1]) + 1
+        assert isinstance(scenario, AbTestScenario)
+        ref = scenario.ab_test
+        probability_a = probabilities.get(ref.id)
+        a = build(ref.scenario_a, depth + 1)
+        b = build(ref.scenario_b, depth + 1)
+        if probability_a is None or a is None or b is None:
+            return None
+        return _AbStep(ref.id, probability_a, a[0], b[0]), max(a[1], b[1]) + 1
+
+    found = build(name, 0)
+    return None if found is None else found[0]
+
+
 def _decisions(
     name: str,
-    scenarios: Mapping[str, Scenario],
+    reco_type: RecoType,
     request: RulesRequest,
     n_ratings: int,
     snapshot: ScenarioSnapshot,
@@ -86,35 +164,33 @@ def _decisions(
     user (its id and ``n_ratings``), so two requests with the same options and
     the same decisions resolve alike. ``None`` (a missing scenario or A/B test,
     a cycle, a chain too long) leaves the request to ``resolve_rules`` itself,
-    which raises the right error.
+    which raises the right error. The route of each scenario is worked out
+    once per snapshot (:func:`_route`).
     """
+    memo = snapshot.memo
+    route_key = ("route", reco_type, name)
+    if route_key in memo:
+        route = memo[route_key]
+    else:
+        route = memo[route_key] = _route(name, snapshot.of_type(reco_type), snapshot.probabilities)
+    if route is None:
+        return None
     decisions: list[object] = []
-    current = name
-    for _ in range(MAX_CHAIN_DEPTH):
-        scenario = scenarios.get(current)
-        if scenario is None:
-            return None
-        if isinstance(scenario, CaseScenario):
-            return tuple(decisions)
-        if isinstance(scenario, AliasScenario):
-            current = scenario.alias.scenario_name
-        elif isinstance(scenario, ConditionScenario):
-            condition = scenario.condition
-            holds = condition.if_.holds(n_ratings)
-            decisions.append(holds)
-            current = condition.then if holds else condition.else_
-        else:
-            assert isinstance(scenario, AbTestScenario)
-            ref = scenario.ab_test
-            probability_a = snapshot.probabilities.get(ref.id)
-            if probability_a is None:
-                return None
-            key = request.ab_key
+    key = request.ab_key
+    while not isinstance(route, str):
+        if isinstance(route, _AbStep):
             # as ab_group (probability_a was checked when the test was stored)
-            group = "A" if key is None or ab_bucket(ref.id, key) < probability_a else "B"
-            decisions.append(group)
-            current = ref.scenario_a if group == "A" else ref.scenario_b
-    return None
+            if key is None or ab_bucket(route.test_id, key) < route.probability_a:
+                decisions.append("A")
+                route = route.a
+            else:
+                decisions.append("B")
+                route = route.b
+        else:
+            holds = route.test.holds(n_ratings)
+            decisions.append(holds)
+            route = route.then if holds else route.else_
+    return tuple(decisions)
 
 
 def resolve_request_rules(
@@ -145,7 +221,7 @@ def resolve_request_rules(
     parts: list[object] = [reco_type, request.runtime, scenario, default]
     for name in (scenario, default):
         if name:
-            decisions = _decisions(name, scenarios, request, n_ratings, snapshot)
+            decisions = _decisions(name, reco_type, request, n_ratings, snapshot)
             if decisions is None:  # an error to report: no memo
                 break
             parts.append(decisions)
