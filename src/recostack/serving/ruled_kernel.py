@@ -216,29 +216,24 @@ def history_answer(
 def warm_up(model: ItemItemModel) -> None:
     """Compile (or load from numba's cache) both answers for these arrays' types now.
 
-    A plan's arrays are always read-only; the mask given is read-only (a
-    plan's own) or writable (none, or ANDed with a whitelist).
+    Plans' masks are writable; another mask given alone (a whitelist) may
+    be read-only.
     """
     if not model.n_items:
         return
-    one_rule = np.zeros((1, model.n_items), dtype=np.int64)
     plan = RulePlan(
         (),
         ("warm-up",),
         None,
-        _frozen(one_rule),
-        _frozen(np.full(1, -1, dtype=np.int64)),
-        _frozen(np.ones(1)),
+        np.zeros((1, model.n_items), dtype=np.int32),
+        np.full(1, -1, dtype=np.int64),
+        np.ones(1),
     )
-    writable = np.ones(model.n_items, dtype=np.bool_)
-    for allowed in (None, writable, _frozen(writable)):
+    read_only = np.ones(model.n_items, dtype=np.bool_)
+    read_only.flags.writeable = False
+    for allowed in (None, np.ones(model.n_items, dtype=np.bool_), read_only):
         exclude = np.zeros(2, dtype=np.int64)
         item_answer(model, 0, 2, 1, plan, exclude=exclude, allowed=allowed, seed_out=True)
         history = np.zeros(1, dtype=np.int64)
         affinities = np.ones(1, dtype=np.float32)
         history_answer(model, history, affinities, 2, 1, plan, exclude=exclude, allowed=allowed)
-
-
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array

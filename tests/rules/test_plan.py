@@ -1,0 +1,52 @@
+"""Rules compiled against a catalog: the mask, the active reranking rules as arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recostack.errors import Invalid
+from recostack.rules import ItemProperties, rule_plan
+
+PROPS = {
+    "colour": np.array(["red", "", "blue", "red"]),
+    "size": np.array(["1", "2", "3", ""]),
+}
+
+
+def test_a_plan_by_hand() -> None:
+    props = ItemProperties(PROPS)
+    plan = rule_plan(
+        ["size:gte:2"], ["colour:diversity:0.5", "size:diversity:0", "size:diversity:2"], props
+    )
+    assert plan.allowed is not None and plan.allowed.tolist() == [False, True, True, False]
+    # uniques sorted: colour "", blue, red -> 0, 1, 2 ; size "", 1, 2, 3 -> 0..3
+    assert plan.codes.tolist() == [[2, 0, 1, 2], [1, 2, 3, 0]]  # the zero-weight rule dropped
+    assert plan.codes.dtype == np.int32 and plan.codes.flags.c_contiguous
+    assert plan.empties.tolist() == [0, 0]
+    assert plan.weights.tolist() == [0.5, 2.0]
+    assert plan.n_reranking == 3  # every rule given counts for the pool size
+
+
+def test_plans_are_built_once_per_rule_texts() -> None:
+    props = ItemProperties(PROPS)
+    plan = rule_plan(("colour:eq:red",), (), props)
+    assert rule_plan(["colour:eq:red"], [], props) is plan
+    assert rule_plan(["colour:eq:blue"], [], props) is not plan
+    empty = rule_plan((), (), props)
+    assert empty.allowed is None and empty.codes.shape == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("filters", "reranking", "field"),
+    [
+        (["shape:eq:round"], [], "filters"),
+        (["colour:like:red"], [], "filters"),
+        ([], ["shape:diversity:1"], "reranking"),
+        ([], ["colour:diversity:-1"], "reranking"),
+    ],
+)
+def test_a_wrong_rule_names_its_field(filters: list[str], reranking: list[str], field: str) -> None:
+    with pytest.raises(Invalid) as err:
+        rule_plan(filters, reranking, ItemProperties(PROPS))
+    assert err.value.field == field
