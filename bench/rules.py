@@ -403,6 +403,8 @@ def round_order(plans: list[tuple[Kind, list[str]]], r: int) -> list[tuple[Kind,
     order = []
     for method in ("GET", "POST"):
         group = [plan for plan in plans if plan[0].method == method]
+        if not group:
+            continue
         shift = r % len(group)
         order.extend(group[shift:] + group[:shift])
     return order
