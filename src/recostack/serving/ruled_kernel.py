@@ -38,7 +38,6 @@ from recostack.rules.plan import RulePlan
 __all__ = ["history_answer", "item_answer", "warm_up"]
 
 _NO_MASK = np.zeros(0, dtype=np.bool_)
-_NO_ITEMS = np.zeros(0, dtype=np.int64)
 _NO_ORDER = np.zeros(0, dtype=np.int64)
 
 
