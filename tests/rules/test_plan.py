@@ -50,3 +50,14 @@ def test_a_wrong_rule_names_its_field(filters: list[str], reranking: list[str], 
     with pytest.raises(Invalid) as err:
         rule_plan(filters, reranking, ItemProperties(PROPS))
     assert err.value.field == field
+
+
+def test_plans_share_the_catalogs_arrays() -> None:
+    # a plan per distinct rule texts must not copy n_items-sized arrays: catalogs are big
+    props = ItemProperties(PROPS)
+    one = rule_plan(["colour:eq:red"], ["colour:diversity:1"], props)
+    other = rule_plan(["colour:eq:red"], ["colour:diversity:2"], props)
+    assert one.codes is other.codes is props.rule_codes("colour")
+    assert one.allowed is other.allowed  # the filters' cached mask
+    assert one.allowed is not None and not one.allowed.flags.writeable
+    assert props.rule_codes("colour").shape == (1, 4)

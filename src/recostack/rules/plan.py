@@ -28,27 +28,26 @@ from recostack.rules.reranking import check_rerank_rules
 
 __all__ = ["RulePlan", "rule_plan"]
 
-#: plans kept per catalog; beyond, the cache starts over
-MAX_PLANS = 1024
+#: plans kept per catalog; beyond, the cache starts over (a plan shares its arrays with
+#: the catalog's caches, except the codes of plans with several reranking rules)
+MAX_PLANS = 256
 
 
 @dataclass(frozen=True, slots=True)
 class RulePlan:
     """Rules ready to apply: the mask of the filters and the active reranking rules.
 
-    ``allowed`` is ``None`` without filters, else a mask over all items.
-    ``codes[r, i]`` is item ``i``'s value code for active reranking rule
-    ``r`` (weight > 0; int32, 4 bytes an item a rule: the compiled loop
-    reads them at random, so the smaller the fewer cache misses),
+    ``allowed`` is ``None`` without filters, else the filters' cached
+    read-only mask over all items. ``codes[r, i]`` is item ``i``'s value
+    code for active reranking rule ``r`` (weight > 0; int32, C-contiguous:
+    one rule's row is the catalog's own array,
+    :meth:`~recostack.rules.properties.ItemProperties.rule_codes`),
     ``empties[r]`` the code of a missing value (-1 if none, int64),
     ``weights[r]`` its weight (float64); ``codes`` is of shape (0, 0) when no
     rule is active. ``n_reranking`` counts every reranking rule given (for
-    the pool size).
-
-    The arrays are shared by every request and must not be modified. They
-    are writable all the same, the mask a private copy of the cached one:
-    numba checks a read-only argument on a slower path (about 0.1 µs an
-    array, on every call).
+    the pool size). The arrays are shared by every request: never modify
+    them (they are writable, as numba reads a read-only argument on a
+    slower path).
     """
 
     filters: tuple[str, ...]
@@ -68,20 +67,19 @@ class RulePlan:
     ) -> RulePlan:
         """Compile the rules (:class:`~recostack.errors.Invalid` if one is wrong)."""
         filters, reranking = tuple(filters), tuple(reranking)
-        allowed = np.array(filter_mask(filters, props)) if filters else None
+        allowed = filter_mask(filters, props) if filters else None
         active = [rule for rule in check_rerank_rules(reranking, props) if rule.weight > 0]
-        columns = [props.column(rule.property) for rule in active]
-        codes = (
-            np.stack([np.asarray(c.codes, dtype=np.int32) for c in columns])
-            if columns
-            else np.zeros((0, 0), dtype=np.int32)
-        )
+        rows = [props.rule_codes(rule.property) for rule in active]
+        if not rows:
+            codes = np.zeros((0, 0), dtype=np.int32)
+        else:
+            codes = rows[0] if len(rows) == 1 else np.concatenate(rows)
         return cls(
             filters,
             reranking,
             allowed,
-            np.ascontiguousarray(codes),
-            np.array([c.empty_code for c in columns], dtype=np.int64),
+            codes,
+            np.array([props.column(rule.property).empty_code for rule in active], dtype=np.int64),
             np.array([rule.weight for rule in active], dtype=np.float64),
         )
 

@@ -232,6 +232,7 @@ class ItemProperties:
         self._columns: dict[str, PropertyColumn] = {}
         self._unique_numbers: dict[str, np.ndarray] = {}
         self._numbers: dict[str, np.ndarray] = {}
+        self._rule_codes: dict[str, np.ndarray] = {}
         self.masks = _MaskCache(mask_cache_size)
         #: compiled rule plans by rule texts (:func:`recostack.rules.plan.rule_plan`)
         self.plans: dict[Hashable, object] = {}
@@ -277,6 +278,18 @@ class ItemProperties:
             column = PropertyColumn.build(self._values[name])
             self._columns[name] = column
         return column
+
+    def rule_codes(self, name: str) -> np.ndarray:
+        """``column(name).codes`` as a (1, n_items) C-contiguous int32 array, for rule plans.
+
+        Built once; writable (numba reads a read-only argument on a slower
+        path) but never to be modified.
+        """
+        codes = self._rule_codes.get(name)
+        if codes is None:
+            codes = np.ascontiguousarray(self.column(name).codes, dtype=np.int32).reshape(1, -1)
+            self._rule_codes[name] = codes
+        return codes
 
     def unique_numbers(self, name: str) -> np.ndarray:
         """Float value of each of ``column(name).uniques``; ``NaN`` where not a number."""
