@@ -46,8 +46,8 @@ class RulePlan:
     ``weights[r]`` its weight (float64); ``codes`` is of shape (0, 0) when no
     rule is active. ``n_reranking`` counts every reranking rule given (for
     the pool size). The arrays are shared by every request: never modify
-    them (they are writable, as numba reads a read-only argument on a
-    slower path).
+    them (``codes``, ``empties`` and ``weights`` are writable all the same,
+    as numba reads a read-only argument on a slower path).
     """
 
     filters: tuple[str, ...]

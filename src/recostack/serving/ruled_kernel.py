@@ -28,6 +28,7 @@ import numpy as np
 from recostack.algorithms.item_item import ItemItemModel, ScoredItems
 from recostack.algorithms.kernels import (
     _best_of_history,
+    _contains,
     _fill_popular,
     _head_of_row,
     _sorted_items,
@@ -74,9 +75,9 @@ def _tail(
 @numba.njit(cache=True)
 def _with_seed(exclude: np.ndarray, seed: int) -> np.ndarray:
     """``exclude`` (sorted) with ``seed`` inserted in order (if not in it already)."""
-    at = np.searchsorted(exclude, seed)
-    if at < exclude.shape[0] and exclude[at] == seed:
+    if _contains(exclude, seed):
         return exclude
+    at = np.searchsorted(exclude, seed)
     out = np.empty(exclude.shape[0] + 1, dtype=np.int64)
     out[:at] = exclude[:at]
     out[at] = seed
@@ -101,9 +102,9 @@ def _item_answer(
     exclude: np.ndarray,
     allowed: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    if row >= 0 and seed_out:
-        exclude = _with_seed(exclude, row)
     if row >= 0:
+        if seed_out:
+            exclude = _with_seed(exclude, row)
         items, scores = _head_of_row(indptr, indices, data, row, pool, exclude, allowed)
     else:
         items, scores = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
@@ -215,8 +216,8 @@ def history_answer(
 def warm_up(model: ItemItemModel) -> None:
     """Compile (or load from numba's cache) both answers for these arrays' types now.
 
-    Plans' masks are writable; another mask given alone (a whitelist) may
-    be read-only.
+    A mask may come writable (a plan's ANDed with a whitelist) or read-only
+    (a plan's own: the filters' cached mask).
     """
     if not model.n_items:
         return
