@@ -34,8 +34,14 @@ from starlette.datastructures import QueryParams
 from recostack.api.rules_deps import scenario_cache
 from recostack.rules import RecoType, RuntimeRules
 from recostack.serving.ruled_recommendations import score_with_rules
-from recostack.serving.rules_request import NO_RUNTIME_RULES, RulesRequest, resolve_request_rules
+from recostack.serving.rules_request import (
+    NO_RUNTIME_RULES,
+    RulesRequest,
+    RulesResolver,
+    rules_resolver,
+)
 from recostack.serving.scenario_cache import ScenarioCache
+from recostack.store.scenario_repository import ScenarioSnapshot
 from recostack.training.trained_model import Recommendation, TrainedModel, UsageEvent
 
 __all__ = [
@@ -78,21 +84,57 @@ class Unbound(Enum):
 UNBOUND: Final = Unbound.UNBOUND
 
 
-class RuleParams(NamedTuple):
-    runtime: RuntimeRules = NO_RUNTIME_RULES
-    scenario: str | None = None
-    skip_default_scenario: bool = False
-    session_id: str | None = None
+class RuleParams:
+    """The rule options of a request, as read from its query.
+
+    Read-only. The options of a plainly valid query are kept and shared by
+    every request with the same rule parameters (:func:`plain_rule_params`),
+    so each remembers its :class:`RulesResolver` per recommendation type for
+    the current scenario snapshot: the requests after the first one resolve
+    their rules without building anything.
+    """
+
+    __slots__ = ("_resolvers", "runtime", "scenario", "session_id", "skip_default_scenario")
+
+    def __init__(
+        self,
+        runtime: RuntimeRules = NO_RUNTIME_RULES,
+        scenario: str | None = None,
+        skip_default_scenario: bool = False,
+        session_id: str | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.scenario = scenario or None
+        self.skip_default_scenario = skip_default_scenario
+        self.session_id = session_id or None
+        self._resolvers: dict[RecoType, RulesResolver] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"RuleParams({self.runtime!r}, scenario={self.scenario!r}, "
+            f"skip_default_scenario={self.skip_default_scenario!r}, "
+            f"session_id={self.session_id!r})"
+        )
 
     def request(self, reco_type: RecoType, user_id: str | None) -> RulesRequest:
         return RulesRequest(
             reco_type,
             self.runtime,
-            self.scenario or None,
+            self.scenario,
             self.skip_default_scenario,
             user_id or None,
-            self.session_id or None,
+            self.session_id,
         )
+
+    def resolver(self, snapshot: ScenarioSnapshot, reco_type: RecoType) -> RulesResolver:
+        """How these options resolve against ``snapshot`` (remembered until it changes)."""
+        found = self._resolvers.get(reco_type)
+        if found is None or found.snapshot is not snapshot:
+            found = rules_resolver(
+                snapshot, reco_type, self.runtime, self.scenario, self.skip_default_scenario
+            )
+            self._resolvers[reco_type] = found
+        return found
 
 
 NO_RULE_PARAMS: Final = RuleParams()
@@ -169,7 +211,7 @@ def plain_rule_params(query: QueryParams) -> RuleParams | Unbound:
     Read from the query's rule parameters (in order), and remembered by them
     unless they hold a ``session_id`` (one per anonymous visitor).
     """
-    pairs = tuple(pair for pair in query.multi_items() if pair[0] in _RULE_PAIRS)
+    pairs = tuple([pair for pair in query.multi_items() if pair[0] in _RULE_PAIRS])
     found = _PLAIN_PARAMS.get(pairs)
     if found is None:
         found = _read_rule_params(pairs)
@@ -243,12 +285,13 @@ class ModelRules(NamedTuple):
     user_id: str | None = None
 
     def recommend_item(self, model: TrainedModel, item_id: str, count: int) -> list[Recommendation]:
-        request = self.params.request("item_to_items", self.user_id)
-        snapshot = self.cache.current()
-        if not request.wants_rules(snapshot):
+        params = self.params
+        resolver = params.resolver(self.cache.current(), "item_to_items")
+        if not resolver.wants_rules:
             return model.recommend_item(item_id, count)
-        rules = resolve_request_rules(model, snapshot, request)
-        scored = score_with_rules(model, rules, count, item_id=item_id, user_id=request.user_id)
+        user_id = self.user_id or None
+        rules = resolver.rules(model, user_id, params.session_id)
+        scored = score_with_rules(model, rules, count, item_id=item_id, user_id=user_id)
         return model.to_recommendations(scored)
 
     def recommend_events(
@@ -259,12 +302,13 @@ class ModelRules(NamedTuple):
         user_id: str | None,
     ) -> list[Recommendation]:
         reco_type: RecoType = "session_to_items" if events else "profile_to_items"
-        request = self.params.request(reco_type, user_id)
-        snapshot = self.cache.current()
-        if not request.wants_rules(snapshot):
+        params = self.params
+        resolver = params.resolver(self.cache.current(), reco_type)
+        if not resolver.wants_rules:
             return model.recommend_events(events, count, user_id=user_id)
-        rules = resolve_request_rules(model, snapshot, request, events)
-        scored = score_with_rules(model, rules, count, events=events, user_id=request.user_id)
+        user_id = user_id or None
+        rules = resolver.rules(model, user_id, params.session_id, events)
+        scored = score_with_rules(model, rules, count, events=events, user_id=user_id)
         return model.to_recommendations(scored)
 
 

@@ -20,7 +20,13 @@ Scenario writes go through ``parse_scenario`` and
 ``ab_tests_used``.
 """
 
-from recostack.rules.ab_testing import AbGroup, ab_bucket, ab_group, check_probability_a
+from recostack.rules.ab_testing import (
+    AbGroup,
+    AbHasher,
+    ab_bucket,
+    ab_group,
+    check_probability_a,
+)
 from recostack.rules.filters import (
     FILTER_OPS,
     Filter,
@@ -75,6 +81,7 @@ __all__ = [
     "RECO_TYPES",
     "AbAssignment",
     "AbGroup",
+    "AbHasher",
     "AbTestRef",
     "AbTestScenario",
     "AliasScenario",

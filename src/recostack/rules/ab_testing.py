@@ -18,7 +18,7 @@ from typing import Literal
 
 from recostack.errors import Invalid
 
-__all__ = ["AbGroup", "ab_bucket", "ab_group", "check_probability_a"]
+__all__ = ["AbGroup", "AbHasher", "ab_bucket", "ab_group", "check_probability_a"]
 
 AbGroup = Literal["A", "B"]
 
@@ -44,6 +44,22 @@ def ab_bucket(test_id: str, user_id: str) -> float:
     """The user's uniform position in ``[0, 1)`` for this test."""
     digest = hashlib.blake2b(f"{test_id}:{user_id}".encode(), digest_size=8).digest()
     return (int.from_bytes(digest, "big") >> 11) / _SCALE
+
+
+class AbHasher:
+    """:func:`ab_bucket` of one test for many users: the ``"{test_id}:"`` prefix is hashed
+    once, and each user's bucket continues from a copy of that state (the same digest)."""
+
+    __slots__ = ("_prefix", "test_id")
+
+    def __init__(self, test_id: str) -> None:
+        self.test_id = test_id
+        self._prefix = hashlib.blake2b(f"{test_id}:".encode(), digest_size=8)
+
+    def bucket(self, user_id: str) -> float:
+        state = self._prefix.copy()
+        state.update(user_id.encode())
+        return (int.from_bytes(state.digest(), "big") >> 11) / _SCALE
 
 
 def ab_group(test_id: str, user_id: str, probability_a: float) -> AbGroup:

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from recostack.rules import (
     MAX_CHAIN_DEPTH,
+    AbHasher,
     AbTestScenario,
     AliasScenario,
     CaseScenario,
@@ -24,7 +25,6 @@ from recostack.rules import (
     RuntimeRules,
     Scenario,
     UserFunction,
-    ab_bucket,
     resolve_rules,
 )
 from recostack.serving.ruled_recommendations import (
@@ -35,7 +35,14 @@ from recostack.serving.ruled_recommendations import (
 from recostack.store.scenario_repository import ScenarioSnapshot
 from recostack.training.trained_model import TrainedModel, UsageEvent
 
-__all__ = ["NO_RUNTIME_RULES", "RulesRequest", "recommend_for_request", "resolve_request_rules"]
+__all__ = [
+    "NO_RUNTIME_RULES",
+    "RulesRequest",
+    "RulesResolver",
+    "recommend_for_request",
+    "resolve_request_rules",
+    "rules_resolver",
+]
 
 NO_RUNTIME_RULES = RuntimeRules()
 
@@ -59,25 +66,20 @@ class RulesRequest(NamedTuple):
         return self.user_id or self.session_id
 
     def wants_rules(self, snapshot: ScenarioSnapshot) -> bool:
-        """Whether any rule applies: a runtime option, or a default scenario to use."""
-        runtime = self.runtime
-        return bool(
-            runtime.filters
-            or runtime.reranking
-            or runtime.exclude_rated_items is not None
-            or self.scenario
-            or (not self.skip_default_scenario and self.reco_type in snapshot.defaults)
-        )
+        """Whether any rule applies: a runtime option, or a scenario to follow."""
+        return rules_resolver(
+            snapshot, self.reco_type, self.runtime, self.scenario, self.skip_default_scenario
+        ).wants_rules
 
 
-#: resolved rules kept per snapshot (beyond this many, the memo starts over)
+#: resolved rules kept per resolver (beyond this many, its memo starts over)
 MAX_MEMO = 4096
 
 
 class _AbStep(NamedTuple):
     """An ab_test scenario on a route: the test, and the routes of groups A and B."""
 
-    test_id: str
+    hasher: AbHasher
     probability_a: float
     a: _Route
     b: _Route
@@ -145,42 +147,20 @@ def _route(
         b = build(ref.scenario_b, depth + 1)
         if probability_a is None or a is None or b is None:
             return None
-        return _AbStep(ref.id, probability_a, a[0], b[0]), max(a[1], b[1]) + 1
+        step = _AbStep(AbHasher(ref.id), probability_a, a[0], b[0])
+        return step, max(a[1], b[1]) + 1
 
     found = build(name, 0)
     return None if found is None else found[0]
 
 
-def _decisions(
-    name: str,
-    reco_type: RecoType,
-    request: RulesRequest,
-    n_ratings: int,
-    snapshot: ScenarioSnapshot,
-) -> tuple[object, ...] | None:
-    """The A/B groups and condition outcomes met following ``name``, or ``None``.
-
-    They are all that :func:`~recostack.rules.resolve_rules` takes from the
-    user (its id and ``n_ratings``), so two requests with the same options and
-    the same decisions resolve alike. ``None`` (a missing scenario or A/B test,
-    a cycle, a chain too long) leaves the request to ``resolve_rules`` itself,
-    which raises the right error. The route of each scenario is worked out
-    once per snapshot (:func:`_route`).
-    """
-    memo = snapshot.memo
-    route_key = ("route", reco_type, name)
-    if route_key in memo:
-        route = memo[route_key]
-    else:
-        route = memo[route_key] = _route(name, snapshot.of_type(reco_type), snapshot.probabilities)
-    if route is None:
-        return None
+def _follow(route: _Route, key: str | None, n_ratings: int) -> tuple[object, ...]:
+    """The A/B groups and condition outcomes met on ``route`` by this user."""
     decisions: list[object] = []
-    key = request.ab_key
     while not isinstance(route, str):
         if isinstance(route, _AbStep):
             # as ab_group (probability_a was checked when the test was stored)
-            if key is None or ab_bucket(route.test_id, key) < route.probability_a:
+            if key is None or route.hasher.bucket(key) < route.probability_a:
                 decisions.append("A")
                 route = route.a
             else:
@@ -193,48 +173,168 @@ def _decisions(
     return tuple(decisions)
 
 
+def _decides(route: _Route) -> tuple[bool, bool]:
+    """Whether ``route`` meets any decision at all, and any condition on ``n_ratings``."""
+    if isinstance(route, str):
+        return False, False
+    if isinstance(route, _AbStep):
+        a, b = _decides(route.a), _decides(route.b)
+        return True, a[1] or b[1]
+    return True, True
+
+
+class RulesResolver:
+    """How one set of rule options resolves against one scenario snapshot.
+
+    Built once per snapshot and options (:func:`rules_resolver`): the
+    scenarios the options lead to are followed to their routes up front, so
+    that a request only takes the decisions on them (A/B groups, conditions)
+    and looks up the rules those decisions resolved to the first time. The
+    rules depend on nothing else of the user: two requests with the same
+    decisions get the same :class:`ResolvedRules`. A broken route (a missing
+    scenario, a cycle, a chain too long) is resolved on every request, so
+    that ``resolve_rules`` raises its error.
+    """
+
+    __slots__ = (
+        "_by_decisions",
+        "_counts_ratings",
+        "_routes",
+        "_scenarios",
+        "default",
+        "fixed",
+        "reco_type",
+        "runtime",
+        "scenario",
+        "snapshot",
+        "wants_rules",
+    )
+
+    def __init__(
+        self,
+        snapshot: ScenarioSnapshot,
+        reco_type: RecoType,
+        runtime: RuntimeRules,
+        scenario: str | None,
+        skip_default_scenario: bool,
+    ) -> None:
+        self.snapshot = snapshot
+        self.reco_type = reco_type
+        self.runtime = runtime
+        self.scenario = scenario or None
+        default = snapshot.defaults.get(reco_type)
+        if skip_default_scenario or default == self.scenario:
+            default = None
+        self.default = default
+        #: whether any rule applies: a runtime option, or a scenario to follow
+        self.wants_rules = bool(
+            runtime.filters
+            or runtime.reranking
+            or runtime.exclude_rated_items is not None
+            or self.scenario
+            or default
+        )
+        self._scenarios = snapshot.of_type(reco_type)
+        self._by_decisions: dict[object, ResolvedRules] = {}
+        self._counts_ratings = reco_type in snapshot.with_conditions
+        #: the rules when no decision is taken (or no scenario at all)
+        self.fixed: ResolvedRules | None = None
+        self._routes: tuple[_Route, ...] | None = None
+        if not self.scenario and not default:
+            self.fixed = _runtime_only(runtime)
+            return
+        routes = []
+        for name in (self.scenario, default):
+            if name:
+                route = snapshot.memo.get(("route", reco_type, name))
+                if route is None:
+                    route = _route(name, self._scenarios, snapshot.probabilities)
+                    snapshot.memo[("route", reco_type, name)] = route
+                if route is None:  # broken: resolve_rules reports it, request by request
+                    return
+                routes.append(route)
+        decides = [_decides(route) for route in routes]
+        self._counts_ratings = any(ratings for _, ratings in decides)
+        if not any(taken for taken, _ in decides):
+            self.fixed = self._resolve(None, 0)
+        else:
+            self._routes = tuple(routes)
+
+    def rules(
+        self,
+        model: TrainedModel,
+        user_id: str | None,
+        session_id: str | None = None,
+        events: Sequence[UsageEvent] = (),
+    ) -> ResolvedRules:
+        """The rules for a request by ``user_id`` (or the anonymous ``session_id``)."""
+        fixed = self.fixed
+        if fixed is not None:
+            return fixed
+        user_id = user_id or None
+        key = user_id or session_id or None
+        n_ratings = len(user_known_items(model, user_id, events)) if self._counts_ratings else 0
+        routes = self._routes
+        if routes is None:
+            return self._resolve(key, n_ratings)
+        if len(routes) == 1:
+            decisions: object = _follow(routes[0], key, n_ratings)
+        else:
+            decisions = tuple(_follow(route, key, n_ratings) for route in routes)
+        found = self._by_decisions.get(decisions)
+        if found is None:
+            found = self._resolve(key, n_ratings)
+            if len(self._by_decisions) >= MAX_MEMO:
+                self._by_decisions.clear()
+            self._by_decisions[decisions] = found
+        return found
+
+    def _resolve(self, key: str | None, n_ratings: int) -> ResolvedRules:
+        return resolve_rules(
+            self.runtime,
+            self.scenario,
+            self.default,
+            self._scenarios,
+            user_id=key,
+            n_ratings=n_ratings,
+            ab_tests=self.snapshot.probabilities,
+        )
+
+
+def rules_resolver(
+    snapshot: ScenarioSnapshot,
+    reco_type: RecoType,
+    runtime: RuntimeRules,
+    scenario: str | None,
+    skip_default_scenario: bool,
+) -> RulesResolver:
+    """The resolver of these options for ``snapshot`` (one per distinct options)."""
+    memo = snapshot.memo
+    key = ("resolver", reco_type, runtime, scenario or None, skip_default_scenario)
+    found: RulesResolver | None = memo.get(key)
+    if found is None:
+        found = RulesResolver(snapshot, reco_type, runtime, scenario, skip_default_scenario)
+        if len(memo) >= MAX_MEMO:
+            memo.clear()
+        memo[key] = found
+    return found
+
+
 def resolve_request_rules(
     model: TrainedModel,
     snapshot: ScenarioSnapshot,
     request: RulesRequest,
     events: Sequence[UsageEvent] = (),
 ) -> ResolvedRules:
-    """The rules for ``request`` (``NotFound`` for an unknown scenario).
-
-    Resolved once per snapshot for each combination of options and user
-    decisions (:func:`_decisions`): the per-request work is following the
-    chain and hashing the user into the A/B groups met.
-    """
-    reco_type = request.reco_type
-    scenario = request.scenario
-    default = snapshot.defaults.get(reco_type)
-    if request.skip_default_scenario or default == scenario:
-        default = None
-    if not scenario and not default:  # the runtime rules alone
-        return _runtime_only(request.runtime)
-    scenarios = snapshot.of_type(reco_type)
-    n_ratings = (
-        len(user_known_items(model, request.user_id, events))
-        if reco_type in snapshot.with_conditions
-        else 0
+    """The rules for ``request`` (``NotFound`` for an unknown scenario): :class:`RulesResolver`."""
+    resolver = rules_resolver(
+        snapshot,
+        request.reco_type,
+        request.runtime,
+        request.scenario,
+        request.skip_default_scenario,
     )
-    parts: list[object] = [reco_type, request.runtime, scenario, default]
-    for name in (scenario, default):
-        if name:
-            decisions = _decisions(name, reco_type, request, n_ratings, snapshot)
-            if decisions is None:  # an error to report: no memo
-                break
-            parts.append(decisions)
-    else:
-        key = tuple(parts)
-        found: ResolvedRules | None = snapshot.memo.get(key)
-        if found is None:
-            found = _resolve(request, snapshot, scenarios, scenario, default, n_ratings)
-            if len(snapshot.memo) >= MAX_MEMO:
-                snapshot.memo.clear()
-            snapshot.memo[key] = found
-        return found
-    return _resolve(request, snapshot, scenarios, scenario, default, n_ratings)
+    return resolver.rules(model, request.user_id, request.session_id, events)
 
 
 #: the rules of runtime options alone, by options (beyond this many, the memo starts over)
@@ -249,25 +349,6 @@ def _runtime_only(runtime: RuntimeRules) -> ResolvedRules:
             _RUNTIME_ONLY.clear()
         _RUNTIME_ONLY[runtime] = found
     return found
-
-
-def _resolve(
-    request: RulesRequest,
-    snapshot: ScenarioSnapshot,
-    scenarios: Mapping[str, Scenario],
-    scenario: str | None,
-    default: str | None,
-    n_ratings: int,
-) -> ResolvedRules:
-    return resolve_rules(
-        request.runtime,
-        scenario,
-        default,
-        scenarios,
-        user_id=request.ab_key,
-        n_ratings=n_ratings,
-        ab_tests=snapshot.probabilities,
-    )
 
 
 def recommend_for_request(
