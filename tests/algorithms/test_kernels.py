@@ -7,7 +7,8 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recostack.algorithms.item_item import ItemItemModel, ScoredItems
+from recostack.algorithms.item_item import ItemItemModel, ScoredItems, sorted_rows
+from recostack.algorithms.kernels import head_of_row, is_allowed, pack_mask
 
 
 def _numpy_best_of(
@@ -151,3 +152,36 @@ def test_backfill_matches_numpy(
         )
     assert filled.items.tolist() == want_items
     assert filled.scores.tolist() == want_scores
+
+
+def test_packed_masks_by_hand() -> None:
+    mask = np.array([1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1], dtype=bool)
+    packed = pack_mask(mask)
+    assert packed.tolist() == [0b00001001, 0b00000110]  # item i is bit i % 8 of byte i // 8
+    assert [is_allowed(packed, i) for i in range(11)] == mask.tolist()
+    assert [is_allowed(mask, i) for i in range(11)] == mask.tolist()
+
+
+@settings(max_examples=50, deadline=None)
+@given(n_items=st.integers(1, 40), seed=st.integers(0, 2**32 - 1), k=st.integers(0, 12))
+def test_a_packed_mask_filters_as_the_boolean_one(n_items: int, seed: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    sim = sp.random(n_items, n_items, density=0.5, random_state=rng, format="csr")
+    model = ItemItemModel.from_similarity(
+        sorted_rows(sim.astype(np.float32)), rng.random(n_items).astype(np.float32)
+    )
+    mask = rng.random(n_items) < 0.5
+    for row in range(n_items):
+        plain = head_of_row(model.indptr, model.indices, model.data, row, k, allowed=mask)
+        bits = head_of_row(model.indptr, model.indices, model.data, row, k, allowed=pack_mask(mask))
+        assert [a.tolist() for a in plain] == [b.tolist() for b in bits]
+    history = rng.integers(0, n_items, 3)
+    weights = np.ones(3, dtype=np.float32)
+    best = [model.best_of_history(history, weights, k, allowed=m) for m in (mask, pack_mask(mask))]
+    assert best[0].items.tolist() == best[1].items.tolist()
+    assert best[0].scores.tolist() == best[1].scores.tolist()
+    filled = [
+        model.backfill(ScoredItems.empty(), k, allowed=given) for given in (mask, pack_mask(mask))
+    ]
+    plain, bits = [(f.items.tolist(), f.scores.tolist()) for f in filled]
+    assert plain == bits

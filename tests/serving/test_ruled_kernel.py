@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recostack.algorithms.item_item import ItemItemModel, ScoredItems, sorted_rows
+from recostack.algorithms.kernels import pack_mask
 from recostack.rules import ItemProperties, candidate_pool_size, rerank, rule_plan
 from recostack.serving.ruled_kernel import history_answer, item_answer
 
@@ -59,6 +60,7 @@ def _filtered_head(
     whitelist=st.booleans(),
     backfill=st.booleans(),
     history=st.integers(0, 6),
+    packed=st.booleans(),
 )
 def test_the_one_call_answer_is_the_composed_steps(
     n_items: int,
@@ -70,7 +72,9 @@ def test_the_one_call_answer_is_the_composed_steps(
     whitelist: bool,
     backfill: bool,
     history: int,
+    packed: bool,
 ) -> None:
+    """The answer equals its steps in Python/numpy, with the mask boolean or packed in bits."""
     rng = np.random.default_rng(seed)
     sim = sp.random(n_items, n_items, density=density, random_state=rng, format="csr")
     sim.data = np.round(sim.data * 4) / 4  # ties, and zero weights that never count
@@ -91,9 +95,11 @@ def test_the_one_call_answer_is_the_composed_steps(
     pool = candidate_pool_size(count, len(reranking))
     fill_model = model if backfill else ItemItemModel.from_similarity(sim, np.zeros(n_items))
 
+    given = pack_mask(mask) if packed and mask is not None else mask
+
     item = int(rng.integers(0, n_items))
     got = item_answer(
-        model, item, pool, count, plan, exclude=exclude, allowed=mask, backfill=backfill
+        model, item, pool, count, plan, exclude=exclude, allowed=given, backfill=backfill
     )
     head = _filtered_head(model, item, pool, exclude, mask)
     want = _reference(fill_model, props, head, reranking, count, exclude, mask)
@@ -109,7 +115,7 @@ def test_the_one_call_answer_is_the_composed_steps(
         count,
         plan,
         exclude=exclude,
-        allowed=mask,
+        allowed=given,
         backfill=backfill,
     )
     best = model.best_of_history(items, affinities, pool, exclude=exclude, allowed=mask)

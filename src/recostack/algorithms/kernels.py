@@ -31,8 +31,10 @@ from typing import Any
 
 import numba
 import numpy as np
+from numba import types
+from numba.extending import overload
 
-__all__ = ["Scratch", "best_of_history", "fill_popular", "head_of_row"]
+__all__ = ["Scratch", "best_of_history", "fill_popular", "head_of_row", "is_allowed", "pack_mask"]
 
 
 class Scratch(threading.local):
@@ -42,6 +44,39 @@ class Scratch(threading.local):
         self.sums = np.zeros(n_items, dtype=np.float64)
         self.state = np.zeros(n_items, dtype=np.int8)  # 0 untouched, 1 candidate, 2 excluded
         self.touched = np.empty(n_items, dtype=np.int64)
+
+
+def pack_mask(mask: np.ndarray) -> np.ndarray:
+    """A boolean mask over items as bits (uint8, item ``i`` is bit ``i % 8`` of byte ``i // 8``).
+
+    Every kernel takes either form for ``allowed``. The packed one is an
+    eighth of the size: a filter's mask over 20k items is 2.5 kB, which
+    stays in the CPU's caches from request to request, where the boolean
+    one (20 kB, read at random positions) does not.
+    """
+    return np.packbits(np.asarray(mask, dtype=np.bool_), bitorder="little")
+
+
+def is_allowed(mask: np.ndarray, item: int) -> bool:
+    """Whether ``mask`` (boolean, or packed by :func:`pack_mask`) marks ``item``."""
+    if mask.dtype == np.uint8:
+        return bool((int(mask[item >> 3]) >> (item & 7)) & 1)
+    return bool(mask[item])
+
+
+@overload(is_allowed, inline="always")
+def _is_allowed_compiled(mask: Any, item: Any) -> Any:
+    if isinstance(mask, types.Array) and mask.dtype == types.uint8:
+
+        def packed(mask: Any, item: Any) -> Any:  # annotated as the overload, numba checks
+            return ((mask[item >> 3] >> (item & 7)) & 1) != 0
+
+        return packed
+
+    def flags(mask: Any, item: Any) -> Any:
+        return bool(mask[item])
+
+    return flags
 
 
 @numba.njit(cache=True, inline="always")
@@ -119,7 +154,7 @@ def _best_of_history(
         j = touched[t]
         score = np.float32(sums[j])
         if filtered:  # a multiplication, not a branch: the mask is random, the heap test is not
-            score = score * np.float32(allowed[j])
+            score = score * np.float32(is_allowed(allowed, j))
         sums[j] = 0.0
         state[j] = 0
         if n == k:  # full: most candidates lose against the worst kept, predictably
@@ -163,8 +198,8 @@ def best_of_history(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The best ``k`` of Σ_h weights[h] · row(history[h]): (items, scores), best first.
 
-    ``exclude`` items never appear; ``allowed`` (a boolean mask over all
-    items) keeps only the items it marks. Only positive sums count.
+    ``exclude`` items never appear; ``allowed`` (a mask over all items,
+    boolean or packed by :func:`pack_mask`) keeps only the items it marks. Only positive sums count.
     """
     return _best_of_history(
         indptr,
@@ -209,7 +244,7 @@ def _head_of_row(
         if not score > 0:
             continue
         j = indices[p]
-        if filtered and not allowed[j]:
+        if filtered and not is_allowed(allowed, j):
             continue
         if n_excluded and _contains(exclude, j):
             continue
@@ -282,7 +317,7 @@ def _fill_popular(
     n_excluded = exclude.shape[0]
     n = n_head
     for j in order:
-        if filtered and not allowed[j]:
+        if filtered and not is_allowed(allowed, j):
             continue
         if n_head and _contains(taken, j):
             continue

@@ -38,7 +38,10 @@ class RulePlan:
     """Rules ready to apply: the mask of the filters and the active reranking rules.
 
     ``allowed`` is ``None`` without filters, else the filters' cached
-    read-only mask over all items. ``codes[r, i]`` is item ``i``'s value
+    read-only mask over all items, and ``packed`` the same mask as bits
+    (item ``i`` is bit ``i % 8`` of byte ``i // 8``, as
+    :func:`recostack.algorithms.kernels.pack_mask` packs it): what the
+    compiled path reads, an eighth of the size. ``codes[r, i]`` is item ``i``'s value
     code for active reranking rule ``r`` (weight > 0; int32, C-contiguous:
     one rule's row is the catalog's own array,
     :meth:`~recostack.rules.properties.ItemProperties.rule_codes`),
@@ -56,6 +59,7 @@ class RulePlan:
     codes: np.ndarray
     empties: np.ndarray
     weights: np.ndarray
+    packed: np.ndarray | None = None
 
     @property
     def n_reranking(self) -> int:
@@ -81,6 +85,7 @@ class RulePlan:
             codes,
             np.array([props.column(rule.property).empty_code for rule in active], dtype=np.int64),
             np.array([rule.weight for rule in active], dtype=np.float64),
+            None if allowed is None else np.packbits(allowed, bitorder="little"),
         )
 
 

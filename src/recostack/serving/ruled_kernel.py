@@ -32,6 +32,7 @@ from recostack.algorithms.kernels import (
     _fill_popular,
     _head_of_row,
     _sorted_items,
+    pack_mask,
 )
 from recostack.rules.diversity_kernel import _diversity_order
 from recostack.rules.plan import RulePlan
@@ -154,8 +155,8 @@ def item_answer(
 ) -> ScoredItems:
     """The ruled answer next to ``item`` (an unknown item: ``None``, fillers only).
 
-    ``allowed`` is the mask to apply (the plan's, possibly ANDed with
-    another), ``None`` for all items; ``exclude`` are item indices; with
+    ``allowed`` is the mask to apply (the plan's packed one, or its boolean
+    one ANDed with another), ``None`` for all items; ``exclude`` are item indices; with
     ``seed_out``, ``item`` itself is excluded too.
     """
     items, scores = _item_answer(
@@ -216,8 +217,9 @@ def history_answer(
 def warm_up(model: ItemItemModel) -> None:
     """Compile (or load from numba's cache) both answers for these arrays' types now.
 
-    A mask may come writable (a plan's ANDed with a whitelist) or read-only
-    (a plan's own: the filters' cached mask).
+    A mask may come packed (a plan's own, :attr:`RulePlan.packed`), boolean
+    and writable (a plan's ANDed with a whitelist) or boolean and read-only
+    (a whitelist alone).
     """
     if not model.n_items:
         return
@@ -231,7 +233,8 @@ def warm_up(model: ItemItemModel) -> None:
     )
     read_only = np.ones(model.n_items, dtype=np.bool_)
     read_only.flags.writeable = False
-    for allowed in (None, np.ones(model.n_items, dtype=np.bool_), read_only):
+    masks = (None, np.ones(model.n_items, dtype=np.bool_), read_only)
+    for allowed in (*masks, pack_mask(read_only)):
         exclude = np.zeros(2, dtype=np.int64)
         item_answer(model, 0, 2, 1, plan, exclude=exclude, allowed=allowed, seed_out=True)
         history = np.zeros(1, dtype=np.int64)

@@ -73,9 +73,10 @@ def score_with_rules(
     call (:mod:`recostack.serving.ruled_kernel`).
     """
     plan = rule_plan(rules.filters, rules.reranking, model.item_properties)
-    mask = plan.allowed
-    if allowed is not None:
-        mask = allowed if mask is None else mask & allowed
+    if allowed is None:
+        mask = plan.packed
+    else:
+        mask = allowed if plan.allowed is None else plan.allowed & allowed
     excluded = user_known_items(model, user_id, events) if rules.exclude_rated_items else None
     pool = candidate_pool_size(count, plan.n_reranking)
     seeds_out = not model.options.allow_seed_items
