@@ -22,7 +22,7 @@ def test_a_plan_by_hand() -> None:
     assert plan.allowed is not None and plan.allowed.tolist() == [False, True, True, False]
     # uniques sorted: colour "", blue, red -> 0, 1, 2 ; size "", 1, 2, 3 -> 0..3
     assert plan.codes.tolist() == [[2, 0, 1, 2], [1, 2, 3, 0]]  # the zero-weight rule dropped
-    assert plan.codes.dtype == np.int32 and plan.codes.flags.c_contiguous
+    assert plan.codes.dtype == np.int16 and plan.codes.flags.c_contiguous  # few values
     assert plan.empties.tolist() == [0, 0]
     assert plan.weights.tolist() == [0.5, 2.0]
     assert plan.n_reranking == 3  # every rule given counts for the pool size
@@ -61,3 +61,16 @@ def test_plans_share_the_catalogs_arrays() -> None:
     assert one.allowed is other.allowed  # the filters' cached mask
     assert one.allowed is not None and not one.allowed.flags.writeable
     assert props.rule_codes("colour").shape == (1, 4)
+
+
+def test_codes_are_int16_unless_a_property_has_too_many_values() -> None:
+    n = 40_000  # more distinct names than int16 holds
+    props = ItemProperties(
+        {"name": np.array([f"n{i}" for i in range(n)]), "colour": np.array(["a", "b"] * (n // 2))}
+    )
+    assert props.rule_codes("colour").dtype == np.int16
+    assert props.rule_codes("name").dtype == np.int32
+    plan = rule_plan([], ["colour:diversity:1", "name:diversity:1"], props)
+    assert plan.codes.dtype == np.int32  # stacked rows take the wider type
+    assert plan.codes[0].tolist() == props.column("colour").codes.tolist()
+    assert plan.codes[1].tolist() == props.column("name").codes.tolist()

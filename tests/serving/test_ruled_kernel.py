@@ -8,6 +8,8 @@ in tests/algorithms and tests/rules).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import scipy.sparse as sp
 from hypothesis import given, settings
@@ -131,3 +133,19 @@ def test_an_unknown_seed_gets_popular_items_only() -> None:
     assert got.items.tolist() == [1, 2]
     assert got.scores.tolist() == [1.0, np.float32(2 / 3)]
     assert item_answer(model, None, 10, 2, plan, backfill=False).items.tolist() == []
+
+
+def test_int16_and_int32_codes_rerank_alike() -> None:
+    rng = np.random.default_rng(3)
+    n_items = 60
+    sim = sorted_rows(sp.random(n_items, n_items, density=0.4, random_state=rng, format="csr"))
+    model = ItemItemModel.from_similarity(sim.astype(np.float32), rng.random(n_items))
+    props = ItemProperties({"colour": rng.choice(["red", "blue", "green", ""], n_items)})
+    plan = rule_plan(["colour:neq:green"], ["colour:diversity:0.7"], props)
+    assert plan.codes.dtype == np.int16
+    wide = dataclasses.replace(plan, codes=plan.codes.astype(np.int32))
+    for item in range(n_items):
+        narrow_answer = item_answer(model, item, 30, 8, plan, allowed=plan.packed, seed_out=True)
+        wide_answer = item_answer(model, item, 30, 8, wide, allowed=plan.packed, seed_out=True)
+        assert narrow_answer.items.tolist() == wide_answer.items.tolist()
+        assert narrow_answer.scores.tolist() == wide_answer.scores.tolist()

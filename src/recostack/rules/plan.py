@@ -42,7 +42,7 @@ class RulePlan:
     (item ``i`` is bit ``i % 8`` of byte ``i // 8``, as
     :func:`recostack.algorithms.kernels.pack_mask` packs it): what the
     compiled path reads, an eighth of the size. ``codes[r, i]`` is item ``i``'s value
-    code for active reranking rule ``r`` (weight > 0; int32, C-contiguous:
+    code for active reranking rule ``r`` (weight > 0; int16 or int32, C-contiguous:
     one rule's row is the catalog's own array,
     :meth:`~recostack.rules.properties.ItemProperties.rule_codes`),
     ``empties[r]`` the code of a missing value (-1 if none, int64),

@@ -280,14 +280,21 @@ class ItemProperties:
         return column
 
     def rule_codes(self, name: str) -> np.ndarray:
-        """``column(name).codes`` as a (1, n_items) C-contiguous int32 array, for rule plans.
+        """``column(name).codes`` as a (1, n_items) C-contiguous array, for rule plans.
 
-        Built once; writable (numba reads a read-only argument on a slower
-        path) but never to be modified.
+        int16 when the property has few enough distinct values (most have:
+        a category, a brand), else int32: the compiled reranking reads the
+        codes of its candidates at random positions, and half the bytes
+        keep twice as many of them in the CPU's caches. Built once; writable
+        (numba reads a read-only argument on a slower path) but never to be
+        modified.
         """
         codes = self._rule_codes.get(name)
         if codes is None:
-            codes = np.ascontiguousarray(self.column(name).codes, dtype=np.int32).reshape(1, -1)
+            column = self.column(name)
+            narrow = len(column.uniques) <= np.iinfo(np.int16).max
+            dtype = np.int16 if narrow else np.int32
+            codes = np.ascontiguousarray(column.codes, dtype=dtype).reshape(1, -1)
             self._rule_codes[name] = codes
         return codes
 

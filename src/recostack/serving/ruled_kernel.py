@@ -217,26 +217,29 @@ def history_answer(
 def warm_up(model: ItemItemModel) -> None:
     """Compile (or load from numba's cache) both answers for these arrays' types now.
 
-    A mask may come packed (a plan's own, :attr:`RulePlan.packed`), boolean
-    and writable (a plan's ANDed with a whitelist) or boolean and read-only
-    (a whitelist alone).
+    Codes come as int16 or int32 (:meth:`ItemProperties.rule_codes
+    <recostack.rules.properties.ItemProperties.rule_codes>`). A mask may come
+    packed (a plan's own, :attr:`RulePlan.packed`), boolean and writable (a
+    plan's ANDed with a whitelist) or boolean and read-only (a whitelist
+    alone).
     """
     if not model.n_items:
         return
-    plan = RulePlan(
-        (),
-        ("warm-up",),
-        None,
-        np.zeros((1, model.n_items), dtype=np.int32),
-        np.full(1, -1, dtype=np.int64),
-        np.ones(1),
-    )
     read_only = np.ones(model.n_items, dtype=np.bool_)
     read_only.flags.writeable = False
-    masks = (None, np.ones(model.n_items, dtype=np.bool_), read_only)
-    for allowed in (*masks, pack_mask(read_only)):
-        exclude = np.zeros(2, dtype=np.int64)
-        item_answer(model, 0, 2, 1, plan, exclude=exclude, allowed=allowed, seed_out=True)
-        history = np.zeros(1, dtype=np.int64)
-        affinities = np.ones(1, dtype=np.float32)
-        history_answer(model, history, affinities, 2, 1, plan, exclude=exclude, allowed=allowed)
+    masks = (None, np.ones(model.n_items, dtype=np.bool_), read_only, pack_mask(read_only))
+    for dtype in (np.int16, np.int32):
+        plan = RulePlan(
+            (),
+            ("warm-up",),
+            None,
+            np.zeros((1, model.n_items), dtype=dtype),
+            np.full(1, -1, dtype=np.int64),
+            np.ones(1),
+        )
+        for allowed in masks:
+            exclude = np.zeros(2, dtype=np.int64)
+            item_answer(model, 0, 2, 1, plan, exclude=exclude, allowed=allowed, seed_out=True)
+            history = np.zeros(1, dtype=np.int64)
+            affinities = np.ones(1, dtype=np.float32)
+            history_answer(model, history, affinities, 2, 1, plan, exclude=exclude, allowed=allowed)
