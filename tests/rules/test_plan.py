@@ -74,3 +74,5 @@ def test_codes_are_int16_unless_a_property_has_too_many_values() -> None:
     assert plan.codes.dtype == np.int32  # stacked rows take the wider type
     assert plan.codes[0].tolist() == props.column("colour").codes.tolist()
     assert plan.codes[1].tolist() == props.column("name").codes.tolist()
+    assert props.rule_code_types() == {np.int16, np.int32}
+    assert ItemProperties(PROPS).rule_code_types() == {np.int16}

@@ -75,7 +75,7 @@ class RulePlan:
         active = [rule for rule in check_rerank_rules(reranking, props) if rule.weight > 0]
         rows = [props.rule_codes(rule.property) for rule in active]
         if not rows:
-            codes = np.zeros((0, 0), dtype=np.int32)
+            codes = np.zeros((0, 0), dtype=np.int16)
         else:
             codes = rows[0] if len(rows) == 1 else np.concatenate(rows)
         return cls(

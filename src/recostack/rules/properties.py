@@ -28,7 +28,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -291,12 +291,20 @@ class ItemProperties:
         """
         codes = self._rule_codes.get(name)
         if codes is None:
-            column = self.column(name)
-            narrow = len(column.uniques) <= np.iinfo(np.int16).max
-            dtype = np.int16 if narrow else np.int32
-            codes = np.ascontiguousarray(column.codes, dtype=dtype).reshape(1, -1)
+            codes = np.ascontiguousarray(self.column(name).codes, dtype=self.rule_code_type(name))
+            codes = codes.reshape(1, -1)
             self._rule_codes[name] = codes
         return codes
+
+    def rule_code_type(self, name: str) -> type[np.signedinteger[Any]]:
+        """The dtype of :meth:`rule_codes` of ``name``: int16 if its values fit, else int32."""
+        narrow = len(self.column(name).uniques) <= np.iinfo(np.int16).max
+        return np.int16 if narrow else np.int32
+
+    def rule_code_types(self) -> set[type[np.signedinteger[Any]]]:
+        """The dtypes the rule codes of this catalog come in (int16 always: plans without
+        reranking have int16 codes too)."""
+        return {np.int16, *(self.rule_code_type(name) for name in self._values)}
 
     def unique_numbers(self, name: str) -> np.ndarray:
         """Float value of each of ``column(name).uniques``; ``NaN`` where not a number."""

@@ -20,7 +20,7 @@ def load_for_serving(path: Path) -> TrainedModel:
     model = TrainedModel.load(path)
     model.item_item.warm_up()
     diversity_kernel.warm_up()
-    ruled_kernel.warm_up(model.item_item)
+    ruled_kernel.warm_up(model.item_item, model.item_properties.rule_code_types())
     return model
 
 

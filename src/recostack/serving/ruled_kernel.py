@@ -22,6 +22,9 @@ editing a kernel these functions call, delete the ``__pycache__`` entries
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import numba
 import numpy as np
 
@@ -214,11 +217,16 @@ def history_answer(
     return ScoredItems(items, scores)
 
 
-def warm_up(model: ItemItemModel) -> None:
+def warm_up(
+    model: ItemItemModel, code_types: Iterable[type[np.signedinteger[Any]]] = (np.int16,)
+) -> None:
     """Compile (or load from numba's cache) both answers for these arrays' types now.
 
-    Codes come as int16 or int32 (:meth:`ItemProperties.rule_codes
-    <recostack.rules.properties.ItemProperties.rule_codes>`). A mask may come
+    Codes come as int16, or int32 for a property of more than 32767 values
+    (:meth:`ItemProperties.rule_codes
+    <recostack.rules.properties.ItemProperties.rule_codes>`): pass the types
+    the model's catalog has (:meth:`ItemProperties.rule_code_types`); each
+    costs some seconds to compile the first time. A mask may come
     packed (a plan's own, :attr:`RulePlan.packed`), boolean and writable (a
     plan's ANDed with a whitelist) or boolean and read-only (a whitelist
     alone).
@@ -228,7 +236,7 @@ def warm_up(model: ItemItemModel) -> None:
     read_only = np.ones(model.n_items, dtype=np.bool_)
     read_only.flags.writeable = False
     masks = (None, np.ones(model.n_items, dtype=np.bool_), read_only, pack_mask(read_only))
-    for dtype in (np.int16, np.int32):
+    for dtype in code_types:
         plan = RulePlan(
             (),
             ("warm-up",),
