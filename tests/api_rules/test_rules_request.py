@@ -190,3 +190,29 @@ def test_a_deep_tree_of_ab_tests_resolves_at_once(model: TrainedModel) -> None:
     scenarios["l30"] = CASE
     first, memo = _resolve_both(model, scenarios, "l0", "bob")
     assert first == memo == ("l30",)
+
+
+def test_an_ab_test_between_two_cases_resolves_as_resolve_rules(model: TrainedModel) -> None:
+    # the resolver's shortcut for this route keeps group A's and group B's rules
+    other = parse_scenario({"scenario_type": "case", "case": {"filters": ["p:eq:2"]}})
+    scenarios = {"a": CASE, "b": other, "split": _ab("a", "b"), "entry": _alias("split")}
+    snapshot = ScenarioSnapshot(
+        "stamp", {"item_to_items": scenarios}, {}, {"t1": AbTestParams("t1", "t1", 0.3, utcnow())}
+    )
+    groups = set()
+    for n in range(200):
+        user = f"user{n}" if n % 10 else None  # anonymous requests are group A
+        expected = resolve_rules(
+            RuntimeRules(),
+            "entry",
+            None,
+            scenarios,
+            user_id=user,
+            n_ratings=0,
+            ab_tests={"t1": 0.3},
+        )
+        request = RulesRequest("item_to_items", scenario="entry", user_id=user)
+        got = resolve_request_rules(model, snapshot, request)
+        assert got == expected
+        groups.add(got.case_scenarios)
+    assert groups == {("a",), ("b",)}

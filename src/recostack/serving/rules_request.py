@@ -183,6 +183,11 @@ def _decides(route: _Route) -> tuple[bool, bool]:
     return True, True
 
 
+def _is_split(step: _AbStep) -> bool:
+    """Whether both groups of ``step`` go straight to a case scenario."""
+    return isinstance(step.a, str) and isinstance(step.b, str)
+
+
 class RulesResolver:
     """How one set of rule options resolves against one scenario snapshot.
 
@@ -199,8 +204,11 @@ class RulesResolver:
     __slots__ = (
         "_by_decisions",
         "_counts_ratings",
+        "_in_a",
+        "_in_b",
         "_routes",
         "_scenarios",
+        "_split",
         "default",
         "fixed",
         "reco_type",
@@ -240,6 +248,11 @@ class RulesResolver:
         #: the rules when no decision is taken (or no scenario at all)
         self.fixed: ResolvedRules | None = None
         self._routes: tuple[_Route, ...] | None = None
+        #: the commonest route with a decision: one A/B test between two case scenarios,
+        #: whose two answers are kept as they are first resolved
+        self._split: _AbStep | None = None
+        self._in_a: ResolvedRules | None = None
+        self._in_b: ResolvedRules | None = None
         if not self.scenario and not default:
             self.fixed = _runtime_only(runtime)
             return
@@ -257,8 +270,11 @@ class RulesResolver:
         self._counts_ratings = any(ratings for _, ratings in decides)
         if not any(taken for taken, _ in decides):
             self.fixed = self._resolve(None, 0)
-        else:
-            self._routes = tuple(routes)
+            return
+        self._routes = tuple(routes)
+        first = routes[0]
+        if len(routes) == 1 and isinstance(first, _AbStep) and _is_split(first):
+            self._split = first
 
     def rules(
         self,
@@ -273,6 +289,17 @@ class RulesResolver:
             return fixed
         user_id = user_id or None
         key = user_id or session_id or None
+        split = self._split
+        if split is not None:  # as _follow, without the decisions' tuple
+            if key is None or split.hasher.bucket(key) < split.probability_a:
+                found = self._in_a
+                if found is None:
+                    found = self._in_a = self._resolve(key, 0)
+            else:
+                found = self._in_b
+                if found is None:
+                    found = self._in_b = self._resolve(key, 0)
+            return found
         n_ratings = len(user_known_items(model, user_id, events)) if self._counts_ratings else 0
         routes = self._routes
         if routes is None:
