@@ -42,8 +42,7 @@ def check_probability_a(probability_a: float) -> float:
 
 def ab_bucket(test_id: str, user_id: str) -> float:
     """The user's uniform position in ``[0, 1)`` for this test."""
-    digest = hashlib.blake2b(f"{test_id}:{user_id}".encode(), digest_size=8).digest()
-    return (int.from_bytes(digest, "big") >> 11) / _SCALE
+    return AbHasher(test_id).bucket(user_id)
 
 
 class AbHasher:

@@ -65,12 +65,6 @@ class RulesRequest(NamedTuple):
     def ab_key(self) -> str | None:
         return self.user_id or self.session_id
 
-    def wants_rules(self, snapshot: ScenarioSnapshot) -> bool:
-        """Whether any rule applies: a runtime option, or a scenario to follow."""
-        return rules_resolver(
-            snapshot, self.reco_type, self.runtime, self.scenario, self.skip_default_scenario
-        ).wants_rules
-
 
 #: resolved rules kept per resolver (beyond this many, its memo starts over)
 MAX_MEMO = 4096
@@ -183,11 +177,6 @@ def _decides(route: _Route) -> tuple[bool, bool]:
     return True, True
 
 
-def _is_split(step: _AbStep) -> bool:
-    """Whether both groups of ``step`` go straight to a case scenario."""
-    return isinstance(step.a, str) and isinstance(step.b, str)
-
-
 class RulesResolver:
     """How one set of rule options resolves against one scenario snapshot.
 
@@ -204,11 +193,8 @@ class RulesResolver:
     __slots__ = (
         "_by_decisions",
         "_counts_ratings",
-        "_in_a",
-        "_in_b",
         "_routes",
         "_scenarios",
-        "_split",
         "default",
         "fixed",
         "reco_type",
@@ -248,21 +234,18 @@ class RulesResolver:
         #: the rules when no decision is taken (or no scenario at all)
         self.fixed: ResolvedRules | None = None
         self._routes: tuple[_Route, ...] | None = None
-        #: the commonest route with a decision: one A/B test between two case scenarios,
-        #: whose two answers are kept as they are first resolved
-        self._split: _AbStep | None = None
-        self._in_a: ResolvedRules | None = None
-        self._in_b: ResolvedRules | None = None
         if not self.scenario and not default:
             self.fixed = _runtime_only(runtime)
             return
         routes = []
         for name in (self.scenario, default):
             if name:
-                route = snapshot.memo.get(("route", reco_type, name))
-                if route is None:
+                route_key = ("route", reco_type, name)
+                if route_key in snapshot.memo:  # a broken route is kept too, as None
+                    route = snapshot.memo[route_key]
+                else:
                     route = _route(name, self._scenarios, snapshot.probabilities)
-                    snapshot.memo[("route", reco_type, name)] = route
+                    snapshot.memo[route_key] = route
                 if route is None:  # broken: resolve_rules reports it, request by request
                     return
                 routes.append(route)
@@ -272,9 +255,6 @@ class RulesResolver:
             self.fixed = self._resolve(None, 0)
             return
         self._routes = tuple(routes)
-        first = routes[0]
-        if len(routes) == 1 and isinstance(first, _AbStep) and _is_split(first):
-            self._split = first
 
     def rules(
         self,
@@ -289,17 +269,6 @@ class RulesResolver:
             return fixed
         user_id = user_id or None
         key = user_id or session_id or None
-        split = self._split
-        if split is not None:  # as _follow, without the decisions' tuple
-            if key is None or split.hasher.bucket(key) < split.probability_a:
-                found = self._in_a
-                if found is None:
-                    found = self._in_a = self._resolve(key, 0)
-            else:
-                found = self._in_b
-                if found is None:
-                    found = self._in_b = self._resolve(key, 0)
-            return found
         n_ratings = len(user_known_items(model, user_id, events)) if self._counts_ratings else 0
         routes = self._routes
         if routes is None:
