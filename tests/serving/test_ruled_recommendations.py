@@ -10,7 +10,11 @@ from recostack.data.ids import Vocabulary
 from recostack.data.usage import UsageData
 from recostack.errors import Invalid
 from recostack.rules import ResolvedRules
-from recostack.serving.ruled_recommendations import recommend_with_rules
+from recostack.serving.ruled_recommendations import (
+    recommend_with_rules,
+    ruled_scorer,
+    score_with_rules,
+)
 from recostack.training.parameters import parse_training_parameters
 from recostack.training.pipeline import fit_model
 from recostack.training.trained_model import TrainedModel, UsageEvent
@@ -88,3 +92,40 @@ def test_unknown_property_is_invalid(model: TrainedModel) -> None:
     with pytest.raises(Invalid) as err:
         recommend_with_rules(model, ResolvedRules(filters=("colour:eq:red",)), 5, item_id="i0")
     assert err.value.field == "filters"
+
+
+def test_scorer_is_kept_per_model_and_rules(model: TrainedModel) -> None:
+    rules = ResolvedRules(filters=("category:eq:even",), reranking=("price:diversity:1",))
+    scorer = ruled_scorer(model, rules)
+    assert ruled_scorer(model, rules) is scorer
+    # equal rules in another object: a scorer of their own (the memo goes by identity)
+    twin = ResolvedRules(filters=("category:eq:even",), reranking=("price:diversity:1",))
+    assert ruled_scorer(model, twin) is not scorer
+    assert ruled_scorer(model, twin).rules is twin
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        ResolvedRules(),
+        ResolvedRules(filters=("category:eq:odd",)),
+        ResolvedRules(filters=("price:lt:30",), reranking=("category:diversity:1",)),
+        ResolvedRules(reranking=("category:diversity:0.5",), exclude_rated_items=True),
+    ],
+)
+def test_kept_scorer_answers_as_a_per_request_one(
+    model: TrainedModel, rules: ResolvedRules
+) -> None:
+    """The memoized path (plan's packed mask) and the whitelist path (boolean mask ANDed
+    with an all-true whitelist) give the same answers, item and history alike."""
+    everything = np.ones(N_ITEMS, dtype=np.bool_)
+    for item_id in ("i0", "i3", "i17", "unknown"):
+        kept = score_with_rules(model, rules, 6, item_id=item_id, user_id="u2")
+        fresh = score_with_rules(model, rules, 6, item_id=item_id, user_id="u2", allowed=everything)
+        assert kept.items.tolist() == fresh.items.tolist()
+        assert np.allclose(kept.scores, fresh.scores)
+    events = [UsageEvent("i1"), UsageEvent("i4")]
+    kept = score_with_rules(model, rules, 6, events=events, user_id="u2")
+    fresh = score_with_rules(model, rules, 6, events=events, user_id="u2", allowed=everything)
+    assert kept.items.tolist() == fresh.items.tolist()
+    assert len(kept.items) == 6

@@ -33,7 +33,7 @@ from starlette.datastructures import QueryParams
 
 from recostack.api.rules_deps import scenario_cache
 from recostack.rules import RecoType, RuntimeRules
-from recostack.serving.ruled_recommendations import score_with_rules
+from recostack.serving.ruled_recommendations import ruled_scorer
 from recostack.serving.rules_request import (
     NO_RUNTIME_RULES,
     RulesRequest,
@@ -291,7 +291,7 @@ class ModelRules(NamedTuple):
             return model.recommend_item(item_id, count)
         user_id = self.user_id or None
         rules = resolver.rules(model, user_id, params.session_id)
-        scored = score_with_rules(model, rules, count, item_id=item_id, user_id=user_id)
+        scored = ruled_scorer(model, rules).item(model, item_id, count, user_id)
         return model.to_recommendations(scored)
 
     def recommend_events(
@@ -308,7 +308,7 @@ class ModelRules(NamedTuple):
             return model.recommend_events(events, count, user_id=user_id)
         user_id = user_id or None
         rules = resolver.rules(model, user_id, params.session_id, events)
-        scored = score_with_rules(model, rules, count, events=events, user_id=user_id)
+        scored = ruled_scorer(model, rules).history(model, events, count, user_id)
         return model.to_recommendations(scored)
 
 

@@ -40,7 +40,7 @@ from recostack.algorithms.kernels import (
 from recostack.rules.diversity_kernel import _diversity_order
 from recostack.rules.plan import RulePlan
 
-__all__ = ["history_answer", "item_answer", "warm_up"]
+__all__ = ["PlanAnswers", "history_answer", "item_answer", "warm_up"]
 
 _NO_MASK = np.zeros(0, dtype=np.bool_)
 _NO_ORDER = np.zeros(0, dtype=np.int64)
@@ -144,6 +144,104 @@ def _history_answer(
     return _tail(items, scores, count, codes, empties, weights, order, popularity, exclude, allowed)
 
 
+class PlanAnswers:
+    """The compiled answers of one model under one plan, their fixed arguments gathered once.
+
+    What a request adds is its seed (or history), pool, count and
+    exclusions: the model's arrays, the plan's and the mask are bound here,
+    so a request that keeps this object (as the serving layer does per
+    model and rules) pays for one call into compiled code and nothing
+    else. ``allowed`` is the mask to apply (the plan's packed one, or its
+    boolean one ANDed with another), ``None`` for all items; with
+    ``seed_out``, an item's answer never holds the item itself.
+    """
+
+    __slots__ = (
+        "_allowed",
+        "_codes",
+        "_data",
+        "_empties",
+        "_indices",
+        "_indptr",
+        "_model",
+        "_order",
+        "_popularity",
+        "_seed_out",
+        "_weights",
+    )
+
+    def __init__(
+        self,
+        model: ItemItemModel,
+        plan: RulePlan,
+        *,
+        allowed: np.ndarray | None = None,
+        backfill: bool = True,
+        seed_out: bool = False,
+    ) -> None:
+        self._model = model
+        self._indptr, self._indices, self._data = model.indptr, model.indices, model.data
+        self._codes, self._empties, self._weights = plan.codes, plan.empties, plan.weights
+        self._order = model.popular_order if backfill else _NO_ORDER
+        self._popularity = model.popularity
+        self._allowed = _NO_MASK if allowed is None else allowed
+        self._seed_out = bool(seed_out)
+
+    def item(
+        self, item: int, pool: int, count: int, exclude: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Items and scores next to item index ``item`` (-1: unknown, fillers only).
+
+        ``pool`` and ``count`` are ints ≥ 0; ``exclude`` item indices never to give.
+        """
+        return _item_answer(
+            self._indptr,
+            self._indices,
+            self._data,
+            item,
+            self._seed_out,
+            pool,
+            count,
+            self._codes,
+            self._empties,
+            self._weights,
+            self._order,
+            self._popularity,
+            _sorted_items(exclude),
+            self._allowed,
+        )
+
+    def history(
+        self,
+        history: np.ndarray,
+        affinities: np.ndarray,
+        pool: int,
+        count: int,
+        exclude: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Items and scores for a history of item indices (int64) and affinities (float32)."""
+        scratch = self._model.scratch()
+        return _history_answer(
+            self._indptr,
+            self._indices,
+            self._data,
+            history,
+            affinities,
+            pool,
+            count,
+            scratch.sums,
+            scratch.state,
+            scratch.touched,
+            self._codes,
+            self._empties,
+            self._weights,
+            self._order,
+            self._popularity,
+            _sorted_items(exclude),
+            self._allowed,
+        )
+
+
 def item_answer(
     model: ItemItemModel,
     item: int | None,
@@ -158,25 +256,14 @@ def item_answer(
 ) -> ScoredItems:
     """The ruled answer next to ``item`` (an unknown item: ``None``, fillers only).
 
-    ``allowed`` is the mask to apply (the plan's packed one, or its boolean
-    one ANDed with another), ``None`` for all items; ``exclude`` are item indices; with
-    ``seed_out``, ``item`` itself is excluded too.
+    ``allowed`` and ``seed_out`` as in :class:`PlanAnswers`; ``exclude`` are item indices.
     """
-    items, scores = _item_answer(
-        model.indptr,
-        model.indices,
-        model.data,
+    answers = PlanAnswers(model, plan, allowed=allowed, backfill=backfill, seed_out=seed_out)
+    items, scores = answers.item(
         -1 if item is None else int(item),
-        seed_out,
         max(int(pool), 0),
         max(int(count), 0),
-        plan.codes,
-        plan.empties,
-        plan.weights,
-        model.popular_order if backfill else _NO_ORDER,
-        model.popularity,
-        _sorted_items(exclude),
-        _NO_MASK if allowed is None else allowed,
+        exclude,
     )
     return ScoredItems(items, scores)
 
@@ -194,25 +281,13 @@ def history_answer(
     backfill: bool = True,
 ) -> ScoredItems:
     """The ruled answer for a history of (item index, affinity) pairs."""
-    scratch = model.scratch()
-    items, scores = _history_answer(
-        model.indptr,
-        model.indices,
-        model.data,
+    answers = PlanAnswers(model, plan, allowed=allowed, backfill=backfill)
+    items, scores = answers.history(
         np.ascontiguousarray(history, dtype=np.int64),
         np.ascontiguousarray(affinities, dtype=np.float32),
         max(int(pool), 0),
         max(int(count), 0),
-        scratch.sums,
-        scratch.state,
-        scratch.touched,
-        plan.codes,
-        plan.empties,
-        plan.weights,
-        model.popular_order if backfill else _NO_ORDER,
-        model.popularity,
-        _sorted_items(exclude),
-        _NO_MASK if allowed is None else allowed,
+        exclude,
     )
     return ScoredItems(items, scores)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,6 +108,9 @@ class TrainedModel:
         self.parameters = parameters or {}
         self.statistics = statistics or {}
         self._item_properties: ItemProperties | None = None
+        #: what the serving layer derives from this loaded model and keeps with it
+        #: (compiled rule scorers, by key); the owner bounds its own entries
+        self.serving_memo: dict[Hashable, Any] = {}
 
     @property
     def item_properties(self) -> ItemProperties:
