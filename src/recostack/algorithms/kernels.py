@@ -153,16 +153,18 @@ def _best_of_history(
     for t in range(n_touched):
         j = touched[t]
         score = np.float32(sums[j])
-        if filtered:  # a multiplication, not a branch: the mask is random, the heap test is not
-            score = score * np.float32(is_allowed(allowed, j))
         sums[j] = 0.0
         state[j] = 0
-        if n == k:  # full: most candidates lose against the worst kept, predictably
-            if _worse(heap_scores[0], heap_items[0], score, j):
+        # the mask is read only for a candidate that would be kept: most lose against
+        # the worst kept (predictably) before the (random) mask read
+        if n == k:  # full
+            if _worse(heap_scores[0], heap_items[0], score, j) and (
+                not filtered or is_allowed(allowed, j)
+            ):
                 heap_scores[0] = score
                 heap_items[0] = j
                 _sift_down(heap_scores, heap_items, n, 0)
-        elif score > 0:
+        elif score > 0 and (not filtered or is_allowed(allowed, j)):
             heap_scores[n] = score
             heap_items[n] = j
             _sift_up(heap_scores, heap_items, n)
