@@ -19,8 +19,9 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import QueryParams
 
-from recostack.api.fast_route import parse_query
+from recostack.api.fast_route import ParsedQuery, parse_query
 from recostack.api.schemas import UsageEventCreate
 from recostack.api.usage_events import plain_events, usage_events
 
@@ -174,6 +175,22 @@ def test_parse_query_reads_like_starlette(raw: bytes) -> None:
     expected = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
     assert parse_query(raw) == expected
     assert parse_query(raw) == expected  # and again, from the cache of decoded pieces
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    raw=st.lists(st.sampled_from([*_QUERY_BITS, b"b", b"a=1", b"&a="]), max_size=24).map(b"".join)
+)
+def test_parsed_query_reads_like_starlettes_query_params(raw: bytes) -> None:
+    ours, theirs = ParsedQuery(parse_query(raw)), QueryParams(raw)
+    assert ours.multi_items() == theirs.multi_items()
+    assert list(ours.keys()) == list(theirs.keys())
+    for name in [*theirs.keys(), "missing"]:
+        assert ours.get(name) == theirs.get(name)
+        assert ours.get(name, "-") == theirs.get(name, "-")
+        assert ours.getlist(name) == theirs.getlist(name)
+        assert (name in ours) == (name in theirs)
+    assert str(ours) == str(theirs)
 
 
 def test_behind_a_proxy_prefix_plain_requests_still_skip_fastapi(

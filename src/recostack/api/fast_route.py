@@ -32,7 +32,7 @@ from fastapi.routing import APIRoute, APIRouter
 from starlette.datastructures import QueryParams
 from starlette.types import Message, Receive, Scope, Send
 
-__all__ = ["Binder", "FastApp", "FastRoute", "binds", "sends_json"]
+__all__ = ["Binder", "FastApp", "FastRoute", "ParsedQuery", "binds", "parse_query", "sends_json"]
 
 Binder = Callable[[Request], Awaitable[dict[str, Any] | None]]
 
@@ -172,10 +172,27 @@ class _FastRequest(Request):
     def query_params(self) -> QueryParams:
         parsed: QueryParams | None = self.__dict__.get("_fast_query")
         if parsed is None:
-            parsed = self.__dict__["_fast_query"] = QueryParams(
+            parsed = self.__dict__["_fast_query"] = ParsedQuery(
                 parse_query(self.scope["query_string"])
             )
         return parsed
+
+
+class ParsedQuery(QueryParams):
+    """The :class:`QueryParams` of :func:`parse_query`'s pairs, as Starlette would hold them.
+
+    Starlette's constructor copies and converts every pair four times (it
+    takes any mapping or string); these pairs are strings already, so they
+    are kept as they are (the last value of a name wins, as there), and
+    ``get`` is one dict lookup instead of two calls through ``Mapping``.
+    """
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:  # no super(): see above
+        self._list = pairs
+        self._dict = dict(pairs)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._dict.get(key, default)
 
 
 #: decoded ``name=value`` pieces that needed percent- or plus-decoding
