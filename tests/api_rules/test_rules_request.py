@@ -14,6 +14,7 @@ from recostack.data.ids import Vocabulary
 from recostack.data.usage import UsageData
 from recostack.errors import RecostackError
 from recostack.rules import RuntimeRules, Scenario, parse_scenario, resolve_rules
+from recostack.serving import rules_request
 from recostack.serving.rules_request import RulesRequest, resolve_request_rules
 from recostack.store.scenario_repository import AbTestParams, ScenarioSnapshot
 from recostack.store.tables import utcnow
@@ -193,7 +194,7 @@ def test_a_deep_tree_of_ab_tests_resolves_at_once(model: TrainedModel) -> None:
 
 
 def test_an_ab_test_between_two_cases_resolves_as_resolve_rules(model: TrainedModel) -> None:
-    # the resolver's shortcut for this route keeps group A's and group B's rules
+    # the resolver's tree of decisions keeps group A's and group B's rules
     other = parse_scenario({"scenario_type": "case", "case": {"filters": ["p:eq:2"]}})
     scenarios = {"a": CASE, "b": other, "split": _ab("a", "b"), "entry": _alias("split")}
     snapshot = ScenarioSnapshot(
@@ -216,3 +217,36 @@ def test_an_ab_test_between_two_cases_resolves_as_resolve_rules(model: TrainedMo
         assert got == expected
         groups.add(got.case_scenarios)
     assert groups == {("a",), ("b",)}
+
+
+def test_a_tree_of_decisions_past_its_budget_starts_over(
+    model: TrainedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With room for 3 decisions, an 8-path tree is rebuilt again and again; answers stay right."""
+    monkeypatch.setattr(rules_request, "MAX_MEMO", 3)
+    scenarios: dict[str, Scenario] = {}
+    for path in ["", "a", "b", "aa", "ab", "ba", "bb"]:  # a binary tree, one A/B test per level
+        body = {"id": f"t{len(path)}", "scenario_a": f"n{path}a", "scenario_b": f"n{path}b"}
+        scenarios[f"n{path}"] = parse_scenario({"scenario_type": "ab_test", "ab_test": body})
+    for leaf in ["aaa", "aab", "aba", "abb", "baa", "bab", "bba", "bbb"]:
+        case = {"filters": [f"p:eq:{int(leaf.replace('a', '0').replace('b', '1'), 2)}"]}
+        scenarios[f"n{leaf}"] = parse_scenario({"scenario_type": "case", "case": case})
+    tests = {f"t{i}": AbTestParams(f"t{i}", f"t{i}", 0.5, utcnow()) for i in range(3)}
+    snapshot = ScenarioSnapshot("stamp", {"item_to_items": scenarios}, {}, tests)
+    seen = set()
+    for n in range(240):
+        user = f"user{n % 80}"
+        expected = resolve_rules(
+            RuntimeRules(),
+            "n",
+            None,
+            scenarios,
+            user_id=user,
+            n_ratings=0,
+            ab_tests=snapshot.probabilities,
+        )
+        request = RulesRequest("item_to_items", scenario="n", user_id=user)
+        got = resolve_request_rules(model, snapshot, request)
+        assert got == expected
+        seen.add(got.filters)
+    assert len(seen) == 8  # every path was taken

@@ -66,7 +66,7 @@ class RulesRequest(NamedTuple):
         return self.user_id or self.session_id
 
 
-#: resolved rules kept per resolver (beyond this many, its memo starts over)
+#: memo sizes: resolvers per snapshot, decisions per resolver (beyond, they start over)
 MAX_MEMO = 4096
 
 
@@ -148,23 +148,49 @@ def _route(
     return None if found is None else found[0]
 
 
-def _follow(route: _Route, key: str | None, n_ratings: int) -> tuple[object, ...]:
-    """The A/B groups and condition outcomes met on ``route`` by this user."""
-    decisions: list[object] = []
-    while not isinstance(route, str):
-        if isinstance(route, _AbStep):
-            # as ab_group (probability_a was checked when the test was stored)
-            if key is None or route.hasher.bucket(key) < route.probability_a:
-                decisions.append("A")
-                route = route.a
-            else:
-                decisions.append("B")
-                route = route.b
+class _Leaf:
+    """Where a request's decisions end: the rules they resolved to (the first time)."""
+
+    __slots__ = ("rules",)
+
+    def __init__(self, rules: ResolvedRules) -> None:
+        self.rules = rules
+
+
+class _Decision:
+    """A decision met on the way (an A/B test, or a condition on ``n_ratings``).
+
+    ``branches`` are what is left to follow after each outcome (group A or
+    then, group B or else): that outcome's route, then the routes after it;
+    ``children`` are made from them when a request first takes that outcome.
+    """
+
+    __slots__ = ("branches", "children", "hasher", "probability_a", "test")
+
+    def __init__(
+        self,
+        step: _AbStep | _ConditionStep,
+        rest: tuple[_Route, ...],
+    ) -> None:
+        if isinstance(step, _AbStep):
+            self.hasher: AbHasher | None = step.hasher
+            self.probability_a = step.probability_a
+            self.test: UserFunction | None = None
+            first, second = step.a, step.b
         else:
-            holds = route.test.holds(n_ratings)
-            decisions.append(holds)
-            route = route.then if holds else route.else_
-    return tuple(decisions)
+            self.hasher, self.probability_a, self.test = None, 0.0, step.test
+            first, second = step.then, step.else_
+        self.branches = ((first, *rest), (second, *rest))
+        self.children: list[_Leaf | _Decision | None] = [None, None]
+
+    def outcome(self, key: str | None, n_ratings: int) -> int:
+        """0 for group A (or a condition that holds), 1 for group B (or else)."""
+        hasher = self.hasher
+        if hasher is not None:
+            # as ab_group (probability_a was checked when the test was stored)
+            return 0 if key is None or hasher.bucket(key) < self.probability_a else 1
+        assert self.test is not None
+        return 0 if self.test.holds(n_ratings) else 1
 
 
 def _decides(route: _Route) -> tuple[bool, bool]:
@@ -182,17 +208,19 @@ class RulesResolver:
 
     Built once per snapshot and options (:func:`rules_resolver`): the
     scenarios the options lead to are followed to their routes up front, so
-    that a request only takes the decisions on them (A/B groups, conditions)
-    and looks up the rules those decisions resolved to the first time. The
-    rules depend on nothing else of the user: two requests with the same
-    decisions get the same :class:`ResolvedRules`. A broken route (a missing
+    that a request only takes the decisions on them (A/B groups, conditions),
+    walking a tree of the decisions taken so far down to the rules they
+    resolved to the first time. The rules depend on nothing else of the
+    user: two requests with the same decisions get the same
+    :class:`ResolvedRules`. A broken route (a missing
     scenario, a cycle, a chain too long) is resolved on every request, so
     that ``resolve_rules`` raises its error.
     """
 
     __slots__ = (
-        "_by_decisions",
         "_counts_ratings",
+        "_n_nodes",
+        "_root",
         "_routes",
         "_scenarios",
         "default",
@@ -229,7 +257,9 @@ class RulesResolver:
             or default
         )
         self._scenarios = snapshot.of_type(reco_type)
-        self._by_decisions: dict[object, ResolvedRules] = {}
+        #: the decisions requests took so far, leading to the rules they resolved to
+        self._root: _Leaf | _Decision | None = None
+        self._n_nodes = 0
         self._counts_ratings = reco_type in snapshot.with_conditions
         #: the rules when no decision is taken (or no scenario at all)
         self.fixed: ResolvedRules | None = None
@@ -270,20 +300,33 @@ class RulesResolver:
         user_id = user_id or None
         key = user_id or session_id or None
         n_ratings = len(user_known_items(model, user_id, events)) if self._counts_ratings else 0
-        routes = self._routes
-        if routes is None:
-            return self._resolve(key, n_ratings)
-        if len(routes) == 1:
-            decisions: object = _follow(routes[0], key, n_ratings)
-        else:
-            decisions = tuple(_follow(route, key, n_ratings) for route in routes)
-        found = self._by_decisions.get(decisions)
-        if found is None:
-            found = self._resolve(key, n_ratings)
-            if len(self._by_decisions) >= MAX_MEMO:
-                self._by_decisions.clear()
-            self._by_decisions[decisions] = found
-        return found
+        node = self._root
+        if node is None:
+            routes = self._routes
+            if routes is None:  # broken: resolve_rules says why
+                return self._resolve(key, n_ratings)
+            node = self._root = self._node(routes, key, n_ratings)
+        while isinstance(node, _Decision):
+            outcome = node.outcome(key, n_ratings)
+            child = node.children[outcome]
+            if child is None:
+                child = node.children[outcome] = self._node(node.branches[outcome], key, n_ratings)
+            node = child
+        return node.rules
+
+    def _node(
+        self, routes: tuple[_Route, ...], key: str | None, n_ratings: int
+    ) -> _Leaf | _Decision:
+        """The first decision left on ``routes`` (their case scenarios are passed by),
+        or the leaf of the rules this request resolves to when none is left."""
+        for at, route in enumerate(routes):
+            if not isinstance(route, str):
+                self._n_nodes += 1
+                if self._n_nodes > MAX_MEMO:  # visited paths beyond this many: start over
+                    self._n_nodes = 0
+                    self._root = None
+                return _Decision(route, routes[at + 1 :])
+        return _Leaf(self._resolve(key, n_ratings))
 
     def _resolve(self, key: str | None, n_ratings: int) -> ResolvedRules:
         return resolve_rules(
