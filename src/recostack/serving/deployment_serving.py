@@ -31,15 +31,14 @@ from typing import Any, Protocol
 
 from recostack.errors import Conflict, NotFound, RecostackError, Unavailable
 from recostack.rules import (
-    ConditionScenario,
     RecoType,
     ResolvedRules,
     RuntimeRules,
-    resolve_rules,
 )
 from recostack.serving.deployment_config import DeploymentConfig, WhitelistIndices
 from recostack.serving.prediction_logger import PredictionLogger
-from recostack.serving.ruled_recommendations import score_with_rules, user_known_items
+from recostack.serving.ruled_recommendations import score_with_rules
+from recostack.serving.rules_request import rules_resolver
 from recostack.store.deployment_repository import DeploymentRecord
 from recostack.store.deployment_tables import DeploymentStatus, Environment
 from recostack.store.scenario_repository import EMPTY_SNAPSHOT, ScenarioSnapshot
@@ -330,30 +329,17 @@ class DeploymentServing:
             reranking=(*tuple(args.get("reranking") or ()), *config.reranking),
             exclude_rated_items=config.exclude_rated_items if exclude is None else bool(exclude),
         )
-        scenario = args.get("scenario")
-        default = config.default_scenario or snapshot.defaults.get(reco_type)
-        skip_default = bool(args.get("skip_default_scenario"))
-        if not (scenario or (default and not skip_default)):
-            return ResolvedRules(
-                filters=tuple(runtime.filters),
-                reranking=tuple(runtime.reranking),
-                exclude_rated_items=bool(runtime.exclude_rated_items),
-            )
-        scenarios = snapshot.of_type(reco_type)
-        conditions = any(isinstance(s, ConditionScenario) for s in scenarios.values())
-        n_ratings = (
-            len(user_known_items(model, request.user_id, request.events)) if conditions else 0
-        )
-        return resolve_rules(
+        # resolved as on the model API (one resolver per options and snapshot), so that
+        # the rules of equal decisions are one object and the model keeps their scorer
+        resolver = rules_resolver(
+            snapshot,
+            reco_type,
             runtime,
-            scenario,
-            default,
-            scenarios,
-            user_id=request.user_id or request.session_id,
-            n_ratings=n_ratings,
-            ab_tests=snapshot.probabilities,
-            skip_default_scenario=skip_default,
+            args.get("scenario"),
+            bool(args.get("skip_default_scenario")),
+            default_scenario=config.default_scenario,
         )
+        return resolver.rules(model, request.user_id, request.session_id, request.events)
 
     # --- lifecycle (background threads of this process) ------------------------------
     def activate(self, record: DeploymentRecord) -> None:

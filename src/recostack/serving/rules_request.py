@@ -239,12 +239,13 @@ class RulesResolver:
         runtime: RuntimeRules,
         scenario: str | None,
         skip_default_scenario: bool,
+        default_scenario: str | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.reco_type = reco_type
         self.runtime = runtime
         self.scenario = scenario or None
-        default = snapshot.defaults.get(reco_type)
+        default = default_scenario or snapshot.defaults.get(reco_type)
         if skip_default_scenario or default == self.scenario:
             default = None
         self.default = default
@@ -346,13 +347,28 @@ def rules_resolver(
     runtime: RuntimeRules,
     scenario: str | None,
     skip_default_scenario: bool,
+    default_scenario: str | None = None,
 ) -> RulesResolver:
-    """The resolver of these options for ``snapshot`` (one per distinct options)."""
+    """The resolver of these options for ``snapshot`` (one per distinct options).
+
+    ``default_scenario`` replaces the snapshot's default of ``reco_type``
+    (a deployment's own default scenario).
+    """
     memo = snapshot.memo
-    key = ("resolver", reco_type, runtime, scenario or None, skip_default_scenario)
+    default_scenario = default_scenario or None
+    key = (
+        "resolver",
+        reco_type,
+        runtime,
+        scenario or None,
+        skip_default_scenario,
+        default_scenario,
+    )
     found: RulesResolver | None = memo.get(key)
     if found is None:
-        found = RulesResolver(snapshot, reco_type, runtime, scenario, skip_default_scenario)
+        found = RulesResolver(
+            snapshot, reco_type, runtime, scenario, skip_default_scenario, default_scenario
+        )
         if len(memo) >= MAX_MEMO:
             memo.clear()
         memo[key] = found
