@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recostack.data.ids import Vocabulary
+from recostack.data.ids import MAX_ITEM_ID_LENGTH, Vocabulary
 from recostack.data.line_blocks import iter_line_blocks
 from recostack.data.report import ParsingReport
 from recostack.errors import Invalid, NotFound, ParsingFailed
@@ -57,7 +57,6 @@ __all__ = [
     "parse_catalog_file",
 ]
 
-MAX_ITEM_ID_LENGTH = 450
 MAX_NAME_LENGTH = 255
 MAX_CATEGORY_LENGTH = 255
 MAX_DESCRIPTION_LENGTH = 4000

@@ -14,7 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Vocabulary"]
+__all__ = ["MAX_ITEM_ID_LENGTH", "MAX_USER_ID_LENGTH", "Vocabulary"]
+
+#: the longest ids the reference accepts, in usage files, catalogs and requests alike
+MAX_USER_ID_LENGTH = 255
+MAX_ITEM_ID_LENGTH = 450
 
 
 class Vocabulary:

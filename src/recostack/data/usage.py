@@ -51,21 +51,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recostack.data.events import DEFAULT_EVENT_TYPE, EVENT_TYPE_WEIGHTS
-from recostack.data.ids import Vocabulary
+from recostack.data.ids import MAX_ITEM_ID_LENGTH, MAX_USER_ID_LENGTH, Vocabulary
 from recostack.data.line_blocks import iter_line_blocks
 from recostack.data.report import ERROR_CODES, ParsingReport
 from recostack.errors import Invalid, NotFound, ParsingFailed
 
 __all__ = [
-    "MAX_ITEM_ID_LENGTH",
-    "MAX_USER_ID_LENGTH",
     "UsageData",
     "list_usage_files",
     "parse_usage_path",
 ]
 
-MAX_USER_ID_LENGTH = 255
-MAX_ITEM_ID_LENGTH = 450
 MAX_FIELDS = 5
 
 #: Bytes read per block (a block is then cut at its last newline).
