@@ -33,6 +33,27 @@ def test_sorted_rows_orders_by_weight_and_prunes() -> None:
     assert np.diff(rows.indptr).tolist() == [2, 2, 2, 2, 0]
 
 
+def test_sorted_rows_lists_negative_weights_last() -> None:
+    m = sp.csr_matrix(np.array([[-0.5, 2.0, 0.0, -3.0, 0.25], [0.0, -1.0, -0.1, 0.0, 0.0]]))
+    rows = sorted_rows(m)
+    assert rows.indices[:4].tolist() == [1, 4, 0, 3]
+    assert rows.data[:4].tolist() == [2.0, 0.25, -0.5, -3.0]
+    assert rows.indices[4:].tolist() == [2, 1]
+    pruned = sorted_rows(m, 2)
+    assert pruned.indices.tolist() == [1, 4, 2, 1]
+    assert np.diff(pruned.indptr).tolist() == [2, 2]
+
+
+def test_negative_weights_lower_a_personalized_score() -> None:
+    # item 0 -> 2: +1.0; item 1 -> 2: -0.8, item 1 -> 3: +0.5
+    m = sp.csr_matrix(np.array([[0, 0, 1.0, 0], [0, 0, -0.8, 0.5], [0] * 4, [0] * 4]))
+    model = ItemItemModel.from_similarity(m, np.ones(4, dtype=np.float32))
+    both = model.best_of_history(np.array([0, 1]), np.ones(2, dtype=np.float32), 2)
+    assert both.items.tolist() == [3, 2]
+    assert both.scores.tolist() == pytest.approx([0.5, 0.2])
+    assert model.head_of_row(1, 5).items.tolist() == [3]  # only positive weights answer
+
+
 def test_neighbours_best_first(model: ItemItemModel) -> None:
     row = model.neighbours(0)
     assert row.items.tolist() == [0, 1, 2, 3]

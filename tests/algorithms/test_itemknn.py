@@ -30,7 +30,7 @@ def test_neighbours_match_a_dense_oracle(rng: np.random.Generator) -> None:
     inter = Interactions(
         n_users, n_items, users, items, np.zeros(n, np.int64), np.ones(n, np.float32)
     )
-    model = BM25ItemKNN(ItemKNNConfig(neighbors=5, k1=100.0, b=0.8)).fit(inter)
+    model = BM25ItemKNN(ItemKNNConfig(neighbors=5, k1=100.0, b=0.8, weighted=False)).fit(inter)
     assert model.item_item is not None
     binary = np.zeros((n_users, n_items))
     binary[users, items] = 1
@@ -41,3 +41,23 @@ def test_neighbours_match_a_dense_oracle(rng: np.random.Generator) -> None:
         assert len(row) <= 5
         expected = np.sort(full[item][full[item] > 0])[::-1][: len(row)]
         np.testing.assert_allclose(row.scores, expected, rtol=1e-4)
+
+
+def test_weighted_term_frequencies_are_summed_event_weights(rng: np.random.Generator) -> None:
+    """As implicit's BM25Recommender on a ratings matrix: tf = Σ weights, then WᵀW, top K."""
+    n_users, n_items, n = 50, 20, 400
+    users = rng.integers(0, n_users, n)
+    items = rng.integers(0, n_items, n)
+    weights = rng.choice([1.0, 3.0, 5.0], n).astype(np.float32)
+    inter = Interactions(n_users, n_items, users, items, np.zeros(n, np.int64), weights)
+    model = BM25ItemKNN(ItemKNNConfig(neighbors=n_items)).fit(inter)
+    assert model.item_item is not None and model.user_affinity is not None
+    tf = np.zeros((n_users, n_items))
+    np.add.at(tf, (users, items), weights)  # repeated events add up
+    np.testing.assert_allclose(model.user_affinity.toarray(), tf, rtol=1e-6)
+    w = bm25_weight(sp.csr_matrix(tf.T), 1.2, 0.75).toarray()
+    full = np.maximum(w @ w.T, 0)
+    np.testing.assert_allclose(model.item_item.to_csr().toarray(), full, rtol=1e-4, atol=1e-6)
+    unweighted = BM25ItemKNN(ItemKNNConfig(neighbors=n_items, weighted=False)).fit(inter)
+    assert unweighted.item_item is not None
+    assert not np.allclose(unweighted.item_item.to_csr().toarray(), full, rtol=1e-3)

@@ -1,6 +1,6 @@
 """One contract for every algorithm: same serving path, same artifacts.
 
-Run on SAR (each similarity), BM25 ItemKNN and popularity: save/load round
+Run on SAR (each similarity), BM25 ItemKNN, EASE and popularity: save/load round
 trip, unknown items, empty input, counts, determinism, seed handling and
 the user history.
 """
@@ -43,6 +43,8 @@ ALGORITHMS = [
     {"algorithm": "sar", "similarityFunction": "Lift", "enableUserAffinity": True},
     {"algorithm": "sar", "similarityFunction": "Cooccurrence", "cooccurrenceUnit": "Timestamp"},
     {"algorithm": "itemknn"},
+    {"algorithm": "ease", "easeLambda": 10.0},
+    {"algorithm": "ease", "easeWeighted": True, "maxNeighbors": 5},
     {"algorithm": "popularity"},
 ]
 

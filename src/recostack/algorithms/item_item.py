@@ -59,11 +59,27 @@ class ScoredItems:
         return cls(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
 
 
+def _descending_keys(values: np.ndarray) -> np.ndarray:
+    """An int64 per float32 value, in the opposite order of the values (NaN-free input).
+
+    The IEEE bits of a non-negative float order like the float; flipping the
+    sign bit of those and every bit of the negative ones makes one unsigned
+    key ordered like the value, whatever its sign. Subtracting from the top
+    reverses it.
+    """
+    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32).astype(np.int64)
+    negative = bits >= 0x80000000
+    ascending = np.where(negative, 0xFFFFFFFF - bits, bits | 0x80000000)
+    return 0xFFFFFFFF - ascending
+
+
 def sorted_rows(matrix: sp.csr_matrix, max_per_row: int = 0) -> sp.csr_matrix:
     """Reorder each row of ``matrix`` by descending value; keep ``max_per_row`` (0: all).
 
-    Non-negative values are assumed (similarities). Vectorised: one sort of
-    an int64 key ``row << 32 | ~float_bits(value)``.
+    Values may be negative (EASE's weights): a row lists its positive
+    weights first, then its negative ones, most negative last; pruning keeps
+    the ``max_per_row`` largest. Vectorised: one sort of an int64 key
+    ``row << 32 | descending_key(value)``.
     """
     matrix = matrix.tocsr()
     matrix.eliminate_zeros()
@@ -71,19 +87,15 @@ def sorted_rows(matrix: sp.csr_matrix, max_per_row: int = 0) -> sp.csr_matrix:
     counts = np.diff(matrix.indptr)
     rows = np.repeat(np.arange(n_rows, dtype=np.int64), counts)
     data = np.ascontiguousarray(matrix.data, dtype=np.float32)
-    bits = data.view(np.uint32).astype(np.int64)
-    key = (rows << 32) | (0xFFFFFFFF - bits)
-    order = np.argsort(key)  # keys are unique but for equal weights in a row
-    indices = matrix.indices[order].astype(np.int32, copy=False)
-    data = data[order]
+    indices = matrix.indices.astype(np.int32, copy=False)
     indptr = matrix.indptr.astype(np.int64)
+    order = np.argsort((rows << 32) | _descending_keys(data))  # unique but for row ties
     if max_per_row > 0 and counts.size and counts.max() > max_per_row:
         rank = np.arange(order.size, dtype=np.int64) - np.repeat(indptr[:-1], counts)
-        keep = rank < max_per_row
-        indices, data = indices[keep], data[keep]
-        new_counts = np.minimum(counts, max_per_row)
-        indptr = np.concatenate([[0], np.cumsum(new_counts)]).astype(np.int64)
-    out = sp.csr_matrix((data, indices, indptr), shape=matrix.shape)
+        order = order[rank < max_per_row]
+        counts = np.minimum(counts, max_per_row)
+        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    out = sp.csr_matrix((data[order], indices[order], indptr), shape=matrix.shape)
     out.has_sorted_indices = False
     return out
 

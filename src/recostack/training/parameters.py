@@ -2,14 +2,17 @@
 
 On the wire the names are camelCase exactly as the reference spells them;
 in Python they are snake_case. Recostack adds ``algorithm`` (``sar`` by
-default, ``itemknn`` or ``popularity``) and a few knobs of its own, each
-marked below.
+default, ``itemknn``, ``ease`` or ``popularity``), a few knobs of its own,
+each marked below, and ``hyperparameterSearch``: train the best of a search
+over algorithms and their parameters instead of the parameters given
+(:mod:`recostack.training.tuning`).
 """
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
@@ -19,6 +22,7 @@ from recostack.errors import Invalid
 __all__ = [
     "Algorithm",
     "CooccurrenceUnit",
+    "HyperparameterSearch",
     "SimilarityFunction",
     "TrainingParameters",
     "parse_training_parameters",
@@ -28,6 +32,7 @@ __all__ = [
 class Algorithm(StrEnum):
     SAR = "sar"
     ITEMKNN = "itemknn"
+    EASE = "ease"
     POPULARITY = "popularity"
 
 
@@ -40,6 +45,51 @@ class SimilarityFunction(StrEnum):
     COOCCURRENCE = "Cooccurrence"
     LIFT = "Lift"
     JACCARD = "Jaccard"
+
+
+#: ``name@k``: the metric a search maximises on its validation split
+METRIC_PATTERN = re.compile(r"^(ndcg|precision|recall|map)@([1-9][0-9]?|100)$")
+
+
+class HyperparameterSearch(BaseModel):
+    """A Recostack extension: search algorithms and parameters, train the best.
+
+    Trials run in the training worker on a validation split carved from
+    the training usage (``validation``: the latest events of each user,
+    ``chronological``, or a random share, ``stratified``); each trial fits
+    one candidate on the first ``validationRatio`` of each user's events and
+    scores ``metric`` on the rest. The search stops after ``trials`` trials
+    or ``timeBudgetSeconds``, whichever comes first; the best candidate is
+    then trained on all the training usage. A trial that fails is recorded
+    and the search goes on.
+    """
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    algorithms: list[Algorithm] = Field(
+        default_factory=lambda: [Algorithm.SAR, Algorithm.ITEMKNN, Algorithm.EASE],
+        min_length=1,
+        max_length=4,
+    )
+    metric: str = "ndcg@10"
+    trials: int = Field(default=30, ge=1, le=1000)
+    time_budget_seconds: float = Field(default=1800.0, gt=0, le=7 * 86_400)
+    validation: Literal["chronological", "stratified"] = "chronological"
+    validation_ratio: float = Field(default=0.8, gt=0, lt=1)
+    seed: int = Field(default=42, ge=0, le=2**32 - 1)
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not METRIC_PATTERN.match(value):
+            raise ValueError("must be ndcg@k, precision@k, recall@k or map@k with k in 1..100")
+        return value
+
+    @field_validator("algorithms")
+    @classmethod
+    def _distinct(cls, value: list[Algorithm]) -> list[Algorithm]:
+        return list(dict.fromkeys(value))
 
 
 class TrainingParameters(BaseModel):
@@ -69,10 +119,20 @@ class TrainingParameters(BaseModel):
     #: keep at most this many neighbours per item (0 keeps all); pruning makes
     #: scoring of large catalogs fast at a small, measured quality cost.
     max_neighbors: int = Field(default=0, ge=0, le=100_000)
-    #: ItemKNN only: neighbours per item and BM25 constants.
+    #: ItemKNN only: neighbours per item, BM25 constants, and whether a user's
+    #: summed event weights on an item are its term frequency (else 1 per pair).
     knn_neighbors: int = Field(default=100, ge=1, le=10_000)
     bm25_k1: float = Field(default=1.2, gt=0)
     bm25_b: float = Field(default=0.75, ge=0, le=1)
+    knn_weighted: bool = True
+    #: EASE only: λ (the L2 penalty), interactions as summed event weights
+    #: instead of 0/1, and the most popular items modelled (the rest are
+    #: backfilled): the dense matrix takes easeMaxItems² × 8 bytes.
+    ease_lambda: float = Field(default=400.0, gt=0, le=1e8)
+    ease_weighted: bool = False
+    ease_max_items: int = Field(default=20_000, ge=1, le=200_000)
+    #: train the best of a search instead of these parameters (see HyperparameterSearch)
+    hyperparameter_search: HyperparameterSearch | None = None
 
     @field_validator(
         "usage_relative_path", "catalog_file_relative_path", "evaluation_usage_relative_path"

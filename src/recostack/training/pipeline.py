@@ -17,7 +17,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from recostack.algorithms.cold_items import place_cold_items
-from recostack.algorithms.interactions import Interactions
+from recostack.algorithms.ease import EASE, EASEConfig
+from recostack.algorithms.interactions import Interactions, affinity_matrix
 from recostack.algorithms.item_item import ItemItemModel
 from recostack.algorithms.itemknn import BM25ItemKNN, ItemKNNConfig
 from recostack.algorithms.popularity import Popularity
@@ -37,6 +38,7 @@ __all__ = [
     "TrainingResult",
     "evaluate_model",
     "fit_model",
+    "held_out_recommendations",
     "train_from_paths",
     "train_model",
 ]
@@ -83,6 +85,19 @@ def _interactions(usage: UsageData) -> Interactions:
     )
 
 
+def _serving_history(params: TrainingParameters, inter: Interactions) -> sp.csr_matrix:
+    """Users' affinities as serving weighs a request's events (and evaluation must too).
+
+    With ``enableUserAffinity`` each event counts its weight, halved every
+    ``decayPeriodInDays``; without it every item a user used counts 1.
+    """
+    return affinity_matrix(
+        inter,
+        weighted=params.enable_user_affinity,
+        half_life_days=float(params.decay_period_in_days) if params.enable_user_affinity else None,
+    )
+
+
 def fit_model(
     params: TrainingParameters,
     usage: UsageData,
@@ -109,10 +124,28 @@ def fit_model(
         item_item, history = sar.item_item, sar.user_affinity
     elif params.algorithm is Algorithm.ITEMKNN:
         knn = BM25ItemKNN(
-            ItemKNNConfig(neighbors=params.knn_neighbors, k1=params.bm25_k1, b=params.bm25_b)
+            ItemKNNConfig(
+                neighbors=params.knn_neighbors,
+                k1=params.bm25_k1,
+                b=params.bm25_b,
+                weighted=params.knn_weighted,
+            )
         ).fit(inter)
-        assert knn.item_item is not None and knn.user_affinity is not None
-        item_item, history = knn.item_item, knn.user_affinity
+        assert knn.item_item is not None
+        item_item, history = knn.item_item, _serving_history(params, inter)
+    elif params.algorithm is Algorithm.EASE:
+        ease = EASE(
+            EASEConfig(
+                l2=params.ease_lambda,
+                weighted=params.ease_weighted,
+                max_items=params.ease_max_items,
+                neighbors=params.max_neighbors,
+            )
+        ).fit(inter)
+        assert ease.item_item is not None
+        item_item, history = ease.item_item, _serving_history(params, inter)
+        extra["easeItemsModelled"] = int(ease.modelled_items.size)
+        extra["easeWeightShareKept"] = round(ease.weight_share_kept, 6)
     else:
         pop = Popularity().fit(inter)
         assert pop.item_item is not None and pop.user_affinity is not None
@@ -152,17 +185,18 @@ def fit_model(
     return FittedModel(model, history, usage.users, extra)
 
 
-def evaluate_model(
+def held_out_recommendations(
     model: TrainedModel,
     train_history: sp.csr_matrix,
     train_users: Vocabulary,
     test: UsageData,
-    ks: range = range(1, 11),
-) -> dict[str, Any]:
-    """The reference's evaluation metrics of ``model`` on a test usage set.
+    k: int,
+) -> tuple[np.ndarray, sp.csr_matrix]:
+    """Top-``k`` lists of the test users with a training history, and their test items.
 
-    Test users without training history are not evaluated (``usersInTest``
-    counts the evaluated ones); items are the test events' items.
+    Rows go together: ``recs`` (users × k, -1 padded, as the model answers:
+    seen items removed unless it allows seed items, backfilled if it
+    backfills) and ``truth`` (users × items, 1 per test item).
     """
     test_users_in_train = train_users.indices(test.users.ids)
     keep_users = test_users_in_train >= 0
@@ -178,14 +212,53 @@ def evaluate_model(
     truth.sum_duplicates()
     truth.data[:] = 1.0
     histories = train_history[test_users_in_train[keep_users]]
-    k = max(ks)
     recs = model.item_item.recommend_batch(
         histories,
         k,
         exclude_seen=not model.options.allow_seed_items,
         backfill=model.options.enable_backfilling,
     )
+    return recs, truth
+
+
+def evaluate_model(
+    model: TrainedModel,
+    train_history: sp.csr_matrix,
+    train_users: Vocabulary,
+    test: UsageData,
+    ks: range = range(1, 11),
+) -> dict[str, Any]:
+    """The reference's evaluation metrics of ``model`` on a test usage set.
+
+    Test users without training history are not evaluated (``usersInTest``
+    counts the evaluated ones); items are the test events' items.
+    """
+    recs, truth = held_out_recommendations(model, train_history, train_users, test, max(ks))
     return evaluation_metrics(recs, truth, train_history, model.n_items, ks=ks).to_dict()
+
+
+def _searched_parameters(
+    params: TrainingParameters,
+    usage: UsageData,
+    catalog: Catalog | None,
+    stats: dict[str, Any],
+    progress: Progress | None,
+) -> TrainingParameters:
+    """The best parameters of ``params.hyperparameter_search``; the search goes in ``stats``."""
+    from recostack.training.tuning import search_parameters
+
+    assert params.hyperparameter_search is not None
+    result = search_parameters(
+        params, usage, params.hyperparameter_search, catalog=catalog, progress=progress
+    )
+    stats["hyperparameterSearch"] = result.to_wire()
+    if result.best is None:
+        raise TrainingFailed(
+            f"hyperparameter search: all {len(result.trials)} trials failed "
+            f"(first: {result.trials[0].error if result.trials else 'none run'})",
+            detail=stats,
+        )
+    return result.best_parameters(params)
 
 
 def train_model(
@@ -260,6 +333,8 @@ def train_from_paths(
         raise failed(f"usage: {exc.message}", exc) from exc
     stats["usageEventsParsing"] = usage_report.to_dict()
 
+    if params.hyperparameter_search is not None:
+        params = _searched_parameters(params, usage, catalog, stats, progress)
     step("training", 0.0)
     fit_started = time.perf_counter()
     fitted = fit_model(params, usage, catalog, progress)
