@@ -1,6 +1,6 @@
-"""Recommendation quality on MovieLens 100K: Recostack vs the reference SAR, identical split.
+"""Recommendation quality on MovieLens 100K: Recostack vs the reference SAR and implicit.
 
-    .venv-bench/bin/python bench/quality.py [--json]
+    .venv-bench/bin/python bench/quality.py [--json] [--trials 30] [--no-chrono]
 
 MovieLens 100K (the copy in the ``recbole`` 1.2.1 wheel), ratings as
 weights, the reference's ``python_stratified_split(ratio=0.75, seed=42)``
@@ -8,13 +8,21 @@ weights, the reference's ``python_stratified_split(ratio=0.75, seed=42)``
 
 * Recostack: SAR Jaccard / Cooccurrence / Lift with user affinity and a
   30-day half-life, support threshold 1 (the reference's default; Lift also
-  at 5 and 20), BM25 ItemKNN (K=100; Recostack's default k1=100, b=0.8, and
-  implicit's BM25Recommender defaults k1=1.2, b=0.75) and Popularity
-  (popular-item backfill).
-  SAR and ItemKNN answer without backfilling, like the reference.
+  at 5 and 20); BM25 ItemKNN (K=100, k1=1.2, b=0.75: implicit's
+  ``BM25Recommender`` defaults) with ratings as term frequencies (the
+  default) and with 0/1; EASE (λ=400, 0/1 interactions; also pruned to
+  100/200/500 weights per row); Popularity (popular-item backfill).
+  SAR, ItemKNN and EASE answer without backfilling, like the reference.
 * Reference: ``recommenders`` 1.2.1 ``SARSingleNode`` (``timedecay_formula=
   True``, ``time_decay_coefficient=30``, ratings in ``col_rating``) on the
   same train/test frames, ``recommend_k_items(remove_seen=True)``.
+* implicit 0.7.3: ``BM25Recommender(K=100, K1=1.2, B=0.75)`` and
+  ``AlternatingLeastSquares(factors=64, regularization=0.05, iterations=15)``
+  on the training ratings (``bench/_peers.py``).
+* ``recostack tune``: the hyperparameter search (SAR, ItemKNN, EASE;
+  nDCG@10; ``--trials``, seed 42) on the training events only, with a
+  chronological and with a stratified validation split carved from them;
+  the best candidate trained on all training events answers the test users.
 
 Every list is scored by the reference's ``python_evaluation`` (the
 comparison, apples to apples) and by Recostack's ``evaluation`` module.
@@ -22,9 +30,14 @@ MAP comes in both definitions: ``MAP@10`` divides by min(|relevant|, 10)
 (1.2.1's ``map_at_k``), ``MAP legacy`` by |relevant| (1.2.1's ``map``; the
 published SAR figure ~0.105 uses it).
 
-Target (issue 3): each of Recostack SAR's metrics ≥ 0.99× the reference's.
-Also: the quality cost of pruning SAR Jaccard to 50/100/200 neighbours, and
-a check of Recostack's own ``stratified_split`` against the reference's.
+Targets: each of Recostack SAR's metrics ≥ 0.99× the reference's (issue 3);
+Recostack BM25 ItemKNN ≥ implicit's BM25 on every metric, EASE nDCG@10 ≥
+0.475, the tuned model's nDCG@10 ≥ 0.48 (issue 17). Also: the quality cost
+of pruning SAR Jaccard and EASE, a check of Recostack's own
+``stratified_split`` against the reference's, and the main models again on
+a chronological split (``python_chrono_split(ratio=0.8)``: each user's
+latest 20 % of events held out), so that their ranking is not an artefact
+of a random split.
 """
 
 from __future__ import annotations
@@ -43,12 +56,17 @@ import scipy.sparse as sp
 
 from _common import emit, fmt, import_reference, machine_info, parser, progress, table, verdict
 from _data import events_frame, movielens_events
+from _peers import IMPLICIT_MODELS, run_implicit, tuned
 
 K = 10
 SEED = 42
 RATIO = 0.75
 HALF_LIFE_DAYS = 30
 TOLERANCE = 0.99  # "within 1 % relative or better"
+CHRONO_RATIO = 0.8
+EASE_TARGET = 0.475
+TUNE_TARGET = 0.48
+EASE_LAMBDA = 400.0
 METRICS = ("precision", "recall", "ndcg", "map_at_k", "map_legacy")
 HEADERS = ("P@10", "R@10", "nDCG@10", "MAP@10 (map_at_k)", "MAP legacy (map)")
 FIT_REPEATS = 3
@@ -147,6 +165,7 @@ def best_time(fit: Callable[[], Any]) -> tuple[Any, float]:
 
 # ------------------------------------------------------------------ models
 def recostack_models() -> dict[str, Callable[[], Any]]:
+    from recostack.algorithms.ease import EASE, EASEConfig
     from recostack.algorithms.itemknn import BM25ItemKNN, ItemKNNConfig
     from recostack.algorithms.popularity import Popularity
     from recostack.algorithms.sar import SAR, SARConfig
@@ -161,22 +180,42 @@ def recostack_models() -> dict[str, Callable[[], Any]]:
         )
         return lambda: SAR(config)
 
+    def ease(neighbors: int = 0):
+        return lambda: EASE(EASEConfig(l2=EASE_LAMBDA, neighbors=neighbors))
+
     return {
         "SAR Jaccard": sar("Jaccard"),
         "SAR Cooccurrence": sar("Cooccurrence"),
         "SAR Lift": sar("Lift"),
         "SAR Lift t=5": sar("Lift", 5),
         "SAR Lift t=20": sar("Lift", 20),
-        "BM25 ItemKNN K=100": lambda: BM25ItemKNN(ItemKNNConfig(neighbors=100)),
-        # implicit's BM25Recommender defaults (the BENCHMARKS.md peer figure)
+        # implicit's BM25Recommender defaults; ratings as term frequencies (the default)
         "BM25 ItemKNN K=100 k1=1.2 b=0.75": lambda: BM25ItemKNN(
             ItemKNNConfig(neighbors=100, k1=1.2, b=0.75)
         ),
+        "BM25 ItemKNN K=100 k1=1.2 b=0.75, 0/1": lambda: BM25ItemKNN(
+            ItemKNNConfig(neighbors=100, k1=1.2, b=0.75, weighted=False)
+        ),
+        f"EASE lambda={EASE_LAMBDA:g}": ease(),
         "Popularity": Popularity,
         "SAR Jaccard max_neighbors=50": sar("Jaccard", max_neighbors=50),
         "SAR Jaccard max_neighbors=100": sar("Jaccard", max_neighbors=100),
         "SAR Jaccard max_neighbors=200": sar("Jaccard", max_neighbors=200),
+        f"EASE lambda={EASE_LAMBDA:g} max_neighbors=100": ease(100),
+        f"EASE lambda={EASE_LAMBDA:g} max_neighbors=200": ease(200),
+        f"EASE lambda={EASE_LAMBDA:g} max_neighbors=500": ease(500),
     }
+
+
+#: the models measured again on the chronological split
+CHRONO_MODELS = (
+    "SAR Jaccard",
+    "BM25 ItemKNN K=100 k1=1.2 b=0.75",
+    "BM25 ItemKNN K=100 k1=1.2 b=0.75, 0/1",
+    f"EASE lambda={EASE_LAMBDA:g}",
+    "Popularity",
+)
+BM25_PAIR = ("BM25 ItemKNN K=100 k1=1.2 b=0.75", "implicit BM25Recommender K=100 K1=1.2 B=0.75")
 
 
 REFERENCE_MODELS = {
@@ -194,11 +233,39 @@ def run_recostack(split: Split, make: Callable[[], Any], name: str) -> tuple[np.
     recs = model.item_item.recommend_batch(
         histories, K, exclude_seen=True, backfill=name == "Popularity"
     )
-    return recs, {
+    info = {
         "fit_seconds": seconds,
         "similarity_nnz": model.item_item.nnz,
         "test_users": int(split.test_users.size),
     }
+    if hasattr(model, "weight_share_kept"):
+        info["weight_share_kept"] = model.weight_share_kept
+    return recs, info
+
+
+def scored(ref, split: Split, name: str, impl: str, recs: np.ndarray, info: dict) -> dict:
+    return {
+        "model": name,
+        "implementation": impl,
+        **info,
+        "reference_evaluation": reference_metrics(ref, split, split.recs_frame(recs)),
+        "recostack_evaluation": recostack_metrics(split, recs),
+    }
+
+
+def peer_rows(ref, split: Split, args: Any, validations: tuple[str, ...]) -> list[dict]:
+    """implicit's models and ``recostack tune`` on ``split``."""
+    rows = []
+    for name, (kind, options) in IMPLICIT_MODELS.items():
+        progress(args, f"{name} ...")
+        recs, info = run_implicit(split, kind, options)
+        rows.append(scored(ref, split, name, "implicit", recs, info))
+    for validation in validations:
+        progress(args, f"recostack tune, {args.trials} trials, {validation} validation ...")
+        recs, info = tuned(split, trials=args.trials, validation=validation)
+        name = f"recostack tune ({args.trials} trials, {validation} validation)"
+        rows.append(scored(ref, split, name, "Recostack tune", recs, info))
+    return rows
 
 
 def run_reference(ref, split: Split, similarity: str, threshold: int) -> tuple[pd.DataFrame, dict]:
@@ -247,8 +314,56 @@ def split_check(ref, frame: pd.DataFrame, split: Split) -> dict[str, Any]:
     }
 
 
+def chrono_rows(ref, frame: pd.DataFrame, args: Any) -> tuple[list[dict], dict[str, Any]]:
+    """The main models on ``python_chrono_split(ratio=0.8)``: each user's latest 20 % held out."""
+    train, test = ref.python_chrono_split(
+        frame.copy(),
+        ratio=CHRONO_RATIO,
+        col_user="userID",
+        col_item="itemID",
+        col_timestamp="timestamp",
+    )
+    split = Split(train, test, frame)
+    models = recostack_models()
+    rows = []
+    for name in CHRONO_MODELS:
+        progress(args, f"chronological: Recostack {name} ...")
+        recs, info = run_recostack(split, models[name], name)
+        rows.append(scored(ref, split, name, "Recostack", recs, info))
+    rows += peer_rows(ref, split, args, ("chronological",))
+    settings = {
+        "split": f"python_chrono_split(ratio={CHRONO_RATIO})",
+        "train_events": len(train),
+        "test_events": len(test),
+        "test_users": int(split.test_users.size),
+    }
+    return rows, settings
+
+
+def issue17_targets(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    by_name = {r["model"]: r["reference_evaluation"] for r in rows}
+    ours, theirs = (by_name[n] for n in BM25_PAIR)
+    ease = by_name[f"EASE lambda={EASE_LAMBDA:g}"]["ndcg"]
+    tuned_ndcg = {
+        r["validation"]: r["reference_evaluation"]["ndcg"]
+        for r in rows
+        if r["implementation"] == "Recostack tune"
+    }
+    return {
+        "bm25_vs_implicit": {m: {"recostack": ours[m], "implicit": theirs[m]} for m in METRICS},
+        "bm25_ge_implicit_every_metric": all(ours[m] >= theirs[m] for m in METRICS),
+        "ease_ndcg": ease,
+        "ease_pass": ease >= EASE_TARGET,
+        "tuned_ndcg": tuned_ndcg,
+        "tuned_pass": {v: x >= TUNE_TARGET for v, x in tuned_ndcg.items()},
+    }
+
+
 def main() -> None:
-    args = parser(__doc__.splitlines()[0]).parse_args()
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--trials", type=int, default=30, help="trials of recostack tune (30)")
+    p.add_argument("--no-chrono", action="store_true", help="skip the chronological split")
+    args = p.parse_args()
     ref = import_reference()
     frame = events_frame(movielens_events())
     train, test = ref.python_stratified_split(
@@ -260,15 +375,8 @@ def main() -> None:
     for name, make in recostack_models().items():
         progress(args, f"Recostack {name} ...")
         recs, info = run_recostack(split, make, name)
-        rows.append(
-            {
-                "model": name,
-                "implementation": "Recostack",
-                **info,
-                "reference_evaluation": reference_metrics(ref, split, split.recs_frame(recs)),
-                "recostack_evaluation": recostack_metrics(split, recs),
-            }
-        )
+        rows.append(scored(ref, split, name, "Recostack", recs, info))
+    rows += peer_rows(ref, split, args, ("chronological", "stratified"))
     for name, (similarity, threshold) in REFERENCE_MODELS.items():
         progress(args, f"reference {name} ...")
         top, info = run_reference(ref, split, similarity, threshold)
@@ -294,6 +402,7 @@ def main() -> None:
     }
 
     comparisons = compare(rows)
+    chrono, chrono_settings = ([], {}) if args.no_chrono else chrono_rows(ref, frame, args)
     figures = {
         "machine": machine_info(),
         "settings": {
@@ -307,9 +416,11 @@ def main() -> None:
         },
         "models": rows,
         "comparison": comparisons,
+        "issue17_targets": issue17_targets(rows),
         "split_check": check,
+        "chronological": {"settings": chrono_settings, "models": chrono},
     }
-    emit(args, figures, render(rows, comparisons, check, figures["settings"]))
+    emit(args, figures, render(rows, comparisons, check, figures["settings"]) + render_17(figures))
 
 
 def compare(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -406,6 +517,101 @@ def render(rows, comparisons, check, settings) -> list[Any]:
         )
     )
     return tables
+
+
+def render_17(figures: dict[str, Any]) -> list[Any]:
+    """Issue 17's tables: targets, the tuned models, the chronological split."""
+    t = figures["issue17_targets"]
+    pair = t["bm25_vs_implicit"]
+    out = [
+        table(
+            "Issue 17 targets (stratified split, reference evaluation)",
+            ["target", "measured", "verdict"],
+            [
+                *[
+                    [
+                        f"BM25 ItemKNN ≥ implicit BM25: {h}",
+                        f"{pair[m]['recostack']:.4f} vs {pair[m]['implicit']:.4f}",
+                        verdict(pair[m]["recostack"] >= pair[m]["implicit"]),
+                    ]
+                    for m, h in zip(METRICS, HEADERS, strict=True)
+                ],
+                [f"EASE nDCG@10 ≥ {EASE_TARGET}", f"{t['ease_ndcg']:.4f}", verdict(t["ease_pass"])],
+                *[
+                    [
+                        f"recostack tune ({v} validation) nDCG@10 ≥ {TUNE_TARGET}",
+                        f"{x:.4f}",
+                        verdict(t["tuned_pass"][v]),
+                    ]
+                    for v, x in t["tuned_ndcg"].items()
+                ],
+            ],
+        )
+    ]
+    tuned_rows = [
+        (split_name, r)
+        for split_name, rows in (
+            ("stratified", figures["models"]),
+            ("chronological", figures["chronological"]["models"]),
+        )
+        for r in rows
+        if r["implementation"] == "Recostack tune"
+    ]
+    out.append(
+        table(
+            "recostack tune: what the search chose",
+            [
+                "test split",
+                "validation",
+                "trials (failed)",
+                "best",
+                "validation nDCG@10",
+                "best per algorithm",
+                "test nDCG@10",
+                "search s",
+            ],
+            [
+                [
+                    split_name,
+                    r["validation"],
+                    f"{r['trials']} ({r['failed_trials']})",
+                    ", ".join(
+                        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                        for k, v in r["best_parameters"].items()
+                    ),
+                    fmt(r["best_validation_ndcg"], 4),
+                    ", ".join(
+                        f"{a} {v:.4f}" for a, v in r["best_validation_ndcg_by_algorithm"].items()
+                    ),
+                    fmt(r["reference_evaluation"]["ndcg"], 4),
+                    fmt(r["search_seconds"], 1),
+                ]
+                for split_name, r in tuned_rows
+            ],
+        )
+    )
+    chrono = figures["chronological"]
+    if chrono["models"]:
+        st = chrono["settings"]
+        out.append(
+            table(
+                "Chronological split, scored by the reference's python_evaluation",
+                ["model", "implementation", *HEADERS, "fit s"],
+                [
+                    [
+                        r["model"],
+                        r["implementation"],
+                        *(r["reference_evaluation"][m] for m in METRICS),
+                        fmt(r["fit_seconds"], 3),
+                    ]
+                    for r in chrono["models"]
+                ],
+                caption=f"ML-100K, {st['split']}: {st['train_events']:,} train / "
+                f"{st['test_events']:,} test events, {st['test_users']} users; top-{K}, "
+                "seen removed",
+            )
+        )
+    return out
 
 
 if __name__ == "__main__":

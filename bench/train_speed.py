@@ -1,6 +1,6 @@
-"""Fit time and peak RSS: Recostack SAR vs the reference SAR, each fit in a fresh process.
+"""Fit time and peak RSS: Recostack SAR vs the reference SAR, and EASE; a fresh process per fit.
 
-    .venv-bench/bin/python bench/train_speed.py [--quick] [--json]
+    .venv-bench/bin/python bench/train_speed.py [--quick] [--json] [--algorithms sar ease]
 
 Data: MovieLens 100K and synthetic Zipf usage (``zipf-2m``: 100k users ×
 20k items × 2M events; ``zipf-10m``: 1M users × 50k items × 10M events;
@@ -16,6 +16,14 @@ capped (``--memory-cap-gb``, default 20) and which is killed after
 
 Targets (issue 3): Recostack fit ≤ 0.5× the reference's on the same data;
 the 10M-event fit ≤ 120 s with peak RSS ≤ 6 GB.
+
+EASE (issue 17; λ = 400, 0/1 interactions, float64) is measured on
+ML-100K and ``zipf-2m`` (20k items: the dense matrix alone is 3.2 GB),
+unpruned and with rows pruned to 500 weights (``--algorithms ease`` runs
+only these); its fit time includes id mapping, the Gram matrix, the
+in-place Cholesky inverse and building the sorted rows. ``zipf-10m`` (50k
+items, 20 GB dense) is past this machine's line: the fit refuses before
+allocating, naming ``easeMaxItems``.
 """
 
 from __future__ import annotations
@@ -40,6 +48,9 @@ TARGET_RATIO = 0.5
 TARGET_10M_SECONDS = 120.0
 TARGET_10M_RSS = 6 * GB
 HALF_LIFE_DAYS = 30
+EASE_LAMBDA = 400.0
+EASE_DATASETS = ("ml-100k", "zipf-2m", "zipf-10m")
+EASE_NEIGHBORS = (0, 500)
 
 
 # ------------------------------------------------------------------- worker
@@ -116,11 +127,58 @@ def fit_recostack(task: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def fit_ease(task: dict[str, Any]) -> dict[str, Any]:
+    from _data import index_events
+    from recostack.algorithms.ease import EASE, EASEConfig
+
+    events = load_events(task["dataset"])
+    config = EASEConfig(l2=EASE_LAMBDA, neighbors=task["neighbors"])
+    best = float("inf")
+    before = rss_now()
+    ease = None
+    for _ in range(task["repeats"]):
+        ease = None
+        started = time.perf_counter()
+        inter, _, _ = index_events(events)
+        ease = EASE(config).fit(inter)
+        best = min(best, time.perf_counter() - started)
+        del inter
+    assert ease is not None and ease.item_item is not None
+    return {
+        "fit_seconds": best,
+        "rss_before_fit": before,
+        "similarity_nnz": ease.item_item.nnz,
+        "n_items": int(ease.modelled_items.size),
+        "weight_share_kept": ease.weight_share_kept,
+    }
+
+
 def run_task(task: dict[str, Any]) -> dict[str, Any]:
+    if task["impl"] == "ease":
+        return fit_ease(task)
     return fit_reference(task) if task["impl"] == "reference" else fit_recostack(task)
 
 
 # ------------------------------------------------------------------- parent
+def ease_tasks(datasets: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for dataset in datasets:
+        if dataset not in EASE_DATASETS:
+            continue
+        for neighbors in EASE_NEIGHBORS if dataset != "zipf-10m" else (500,):
+            out.append(
+                {
+                    "dataset": dataset,
+                    "similarity": "EASE",
+                    "impl": "ease",
+                    "threshold": 0,
+                    "neighbors": neighbors,
+                    "repeats": 3 if dataset == "ml-100k" else 1,
+                }
+            )
+    return out
+
+
 def tasks_for(datasets: list[str]) -> list[dict[str, Any]]:
     out = []
     for dataset in datasets:
@@ -144,6 +202,8 @@ def tasks_for(datasets: list[str]) -> list[dict[str, Any]]:
 
 
 def label(task: dict[str, Any]) -> str:
+    if task["impl"] == "ease":
+        return f"EASE {task['neighbors'] or 'all'} per row"
     name = "Recostack" if task["impl"] == "recostack" else "reference"
     extra = " (API default)" if task["threshold"] == API_THRESHOLD else ""
     return f"{name} t={task['threshold']}{extra}"
@@ -214,6 +274,13 @@ def main() -> None:
         help="re-run under py-spy the Recostack t=1 fits that missed a target (or all of "
         "them) and show their hot lines",
     )
+    p.add_argument(
+        "--algorithms",
+        nargs="*",
+        choices=("sar", "ease"),
+        default=["sar", "ease"],
+        help="SAR (both implementations) and/or EASE",
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -225,7 +292,10 @@ def main() -> None:
         progress(args, f"data {name} ...")
         data_info[name] = describe(load_events(name))  # generates and caches the Zipf sets
     runs: list[tuple[dict[str, Any], IsolatedRun]] = []
-    for task in tasks_for(datasets):
+    tasks = tasks_for(datasets) if "sar" in args.algorithms else []
+    if "ease" in args.algorithms:
+        tasks += ease_tasks(datasets)
+    for task in tasks:
         progress(args, f"fit {task['dataset']} {task['similarity']} {label(task)} ...")
         run = run_isolated(
             Path(__file__), task, timeout=args.timeout, memory_cap=args.memory_cap_gb * GB
@@ -275,7 +345,7 @@ def render(data_info, runs, target_rows, args) -> list[Any]:
         ],
     )
     fits = table(
-        "SAR fit: wall time and peak RSS, one fresh process per fit",
+        "Fits: wall time and peak RSS, one fresh process per fit",
         [
             "data",
             "similarity",
@@ -343,7 +413,36 @@ def render(data_info, runs, target_rows, args) -> list[Any]:
         caption="ratio = Recostack fit / reference fit at the same threshold (1); a reference "
         "that ran out of memory or time counts as a PASS for Recostack when Recostack finished",
     )
-    return [data, fits, goal]
+    ease_runs = [(t, r) for t, r in runs if t["impl"] == "ease"]
+    ease = table(
+        "EASE fit (λ = 400, 0/1, float64)",
+        [
+            "data",
+            "rows",
+            "status",
+            "items modelled",
+            "fit s",
+            "peak RSS GB",
+            "weights",
+            "share of Σ|B| kept",
+        ],
+        [
+            [
+                t["dataset"],
+                label(t),
+                r.status if r.ok else f"[red]{r.status}[/red]: {escape(r.detail)}",
+                fmt(r.result.get("n_items")),
+                fmt(r.result.get("fit_seconds"), 2),
+                fmt(r.peak_rss / GB, 2),
+                fmt(r.result.get("similarity_nnz")),
+                fmt(r.result.get("weight_share_kept"), 3),
+            ]
+            for t, r in ease_runs
+        ],
+        caption="fit = id mapping + Gram matrix + in-place Cholesky inverse + sorted rows; "
+        "best of 3 on ML-100K",
+    )
+    return [data, fits, goal] + ([ease] if ease_runs else [])
 
 
 def render_profiles(profiles: list[dict[str, Any]]) -> list[Any]:

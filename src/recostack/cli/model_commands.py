@@ -244,32 +244,74 @@ def evaluate(
     )
 
 
+#: the candidates of ``recostack demo``: name, training parameters beside the shared ones
+DEMO_CANDIDATES: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
+        "SAR Jaccard",
+        {
+            "algorithm": "sar",
+            "similarityFunction": "Jaccard",
+            "supportThreshold": 3,
+            "enableUserAffinity": True,
+        },
+    ),
+    ("BM25 ItemKNN", {"algorithm": "itemknn"}),
+    ("EASE", {"algorithm": "ease"}),
+)
+
+
+def _comparison(results: dict[str, TrainingResult], best: str) -> Table:
+    table = Table(title="MovieLens 100K: the candidates on the held-out test events")
+    for column in ("model", "P@10 (%)", "R@10", "nDCG@10", "MAP@10", "training"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for name, result in results.items():
+        metrics = result.statistics["evaluation"]["metrics"]
+        table.add_row(
+            name + (" (best)" if name == best else ""),
+            _metric(metrics, "precisionMetrics"),
+            _metric(metrics, "recallMetrics"),
+            _metric(metrics, "ndcgMetrics"),
+            _metric(metrics, "mapMetrics"),
+            str(result.statistics["trainingDuration"]),
+            style="bold green" if name == best else None,
+        )
+    return table
+
+
+def _ndcg_at_10(result: TrainingResult) -> float:
+    for entry in result.statistics["evaluation"]["metrics"]["ndcgMetrics"]:
+        if entry["k"] == 10:
+            return float(entry["value"])
+    return 0.0
+
+
 @app.command()
 def demo(
     out: Annotated[
-        Path | None, typer.Option(help="where to save the model (default: a temp dir)")
+        Path | None, typer.Option(help="where to save the models (default: a temp dir)")
     ] = None,
 ) -> None:
-    """Train SAR on MovieLens 100K end to end and print metrics and recommendations."""
+    """Train SAR, BM25 ItemKNN and EASE on MovieLens 100K, compare them, show the best's answers."""
     data_dir = cache_dir() / "movielens-100k"
     console.print(f"[bold]MovieLens 100K[/bold] from the recbole wheel → {data_dir}")
     files = movielens_100k_files(data_dir)
     target = out or Path(tempfile.mkdtemp(prefix="recostack-demo-"))
-    result = _train_with_progress(
-        {
-            "similarityFunction": "Jaccard",
-            "supportThreshold": 3,
-            "enableUserAffinity": True,
-            "enableUserToItemRecommendations": True,
-            "enableColdItemPlacement": True,
-            "decayPeriodInDays": 30,
-        },
-        files["train"],
-        files["catalog"],
-        files["test"],
-        target,
-    )
-    console.print(_summary(result.statistics, f"SAR Jaccard on MovieLens 100K → {target}"))
+    shared = {
+        "enableUserToItemRecommendations": True,
+        "enableColdItemPlacement": True,
+        "decayPeriodInDays": 30,
+    }
+    results: dict[str, TrainingResult] = {}
+    for name, params in DEMO_CANDIDATES:
+        console.print(f"training {name} ...")
+        folder = target / params["algorithm"]
+        results[name] = _train_with_progress(
+            {**shared, **params}, files["train"], files["catalog"], files["test"], folder
+        )
+    best = max(results, key=lambda name: _ndcg_at_10(results[name]))
+    console.print(_comparison(results, best))
+    result = results[best]
+    console.print(_summary(result.statistics, f"{best} on MovieLens 100K → {result.model_dir}"))
     model = result.model
     titles = model.properties.get("name")
     names: dict[str, str] = (
@@ -279,7 +321,7 @@ def demo(
     )
     seed = "m50"
     recs = model.recommend_item(seed, 10)
-    table = Table(title=f"item-to-item: like {names.get(seed, seed)}")
+    table = Table(title=f"{best}, item-to-item: like {names.get(seed, seed)}")
     table.add_column("item")
     table.add_column("title")
     table.add_column("score", justify="right")
@@ -288,7 +330,7 @@ def demo(
     console.print(table)
     user = "u1"
     recs = model.recommend_events([], 10, user)
-    table = Table(title=f"personalized: user {user} (stored history)")
+    table = Table(title=f"{best}, personalized: user {user} (stored history)")
     table.add_column("item")
     table.add_column("title")
     table.add_column("score", justify="right")
