@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build the bench environment: one venv holding Recostack (editable) AND the
-# reference SAR (`recommenders` 1.2.1), so a benchmark measures both in one run.
+# reference SAR (`recommenders` 1.2.1) and implicit 0.7.3 (BM25Recommender, ALS:
+# quality.py's peers; in this environment only), so a benchmark measures them
+# in one run.
 #
 #   bash bench/setup_reference.sh            # install the pinned list (idempotent)
 #   bash bench/setup_reference.sh --resolve  # resolve afresh and rewrite the pins
@@ -34,7 +36,8 @@ with open(sys.argv[1], "rb") as f:
 EOF
 )
     "${PIP[@]}" install --no-deps "recommenders==1.2.1"
-    "${PIP[@]}" install "pandas>=2.1,<3" numpy scipy scikit-learn psutil py-spy "${RUNTIME[@]}"
+    "${PIP[@]}" install "pandas>=2.1,<3" numpy scipy scikit-learn psutil py-spy "implicit==0.7.3" \
+        "${RUNTIME[@]}"
     {
         echo "# The bench environment (.venv-bench), written by bench/setup_reference.sh --resolve."
         echo "# Installed with: pip install --no-deps -r bench/requirements-reference.txt"
@@ -56,9 +59,14 @@ import recommenders
 from recommenders.datasets.python_splitters import python_stratified_split  # noqa: F401
 from recommenders.evaluation.python_evaluation import map_at_k  # noqa: F401
 from recommenders.models.sar.sar_singlenode import SARSingleNode  # noqa: F401
+import implicit
+import optuna
 
 import recostack.algorithms.sar  # noqa: F401
 import recostack.evaluation  # noqa: F401
 
-print(f"bench env ready: recommenders {recommenders.__version__}, numpy {np.__version__}")
+print(
+    f"bench env ready: recommenders {recommenders.__version__}, implicit {implicit.__version__}, "
+    f"optuna {optuna.__version__}, numpy {np.__version__}"
+)
 EOF
