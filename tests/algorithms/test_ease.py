@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recostack.algorithms.ease import EASE, EASEConfig, dense_bytes
+from recostack.algorithms.ease import EASE, EASEConfig, dense_bytes, fit_bytes
 from recostack.algorithms.interactions import Interactions
 from recostack.errors import TrainingFailed
 
@@ -157,7 +157,8 @@ def test_weighted_interactions_use_summed_event_weights() -> None:
 
 
 def test_too_large_for_the_memory_fails_naming_max_items() -> None:
-    limit = dense_bytes(2)  # room for 2 items, 3 are used
+    assert fit_bytes(3) == dense_bytes(3) + 3 * 2 * 8  # the matrix, then 2 weights per row
+    limit = fit_bytes(2)  # room for 2 items, 3 are used
     with pytest.raises(TrainingFailed, match=r"easeMaxItems\) to at most 2") as caught:
         EASE(EASEConfig(memory_limit=limit)).fit(interactions(X))
     assert caught.value.field == "easeMaxItems"
@@ -167,6 +168,13 @@ def test_too_large_for_the_memory_fails_naming_max_items() -> None:
 def test_no_usage_gives_an_empty_model() -> None:
     model = EASE().fit(interactions(np.zeros((2, 3))))
     assert model.item_item is not None and model.item_item.nnz == 0
+
+
+def test_a_single_used_item_has_no_weights() -> None:
+    x = np.array([[1, 0], [1, 0]], dtype=np.float64)
+    model = EASE().fit(interactions(x))
+    assert model.item_item is not None and model.item_item.nnz == 0
+    assert model.item_item.popularity.tolist() == [2, 0]
 
 
 @pytest.mark.parametrize(

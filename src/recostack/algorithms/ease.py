@@ -35,10 +35,10 @@ import scipy.sparse as sp
 from scipy.linalg import lapack
 
 from recostack.algorithms.interactions import Interactions, affinity_matrix
-from recostack.algorithms.item_item import ItemItemModel, sorted_rows
+from recostack.algorithms.item_item import ItemItemModel
 from recostack.errors import TrainingFailed
 
-__all__ = ["EASE", "EASEConfig", "available_memory", "dense_bytes"]
+__all__ = ["EASE", "EASEConfig", "available_memory", "dense_bytes", "fit_bytes"]
 
 #: share of the available memory the dense matrix may take (the rest: the sparse
 #: interactions, a block of rows being converted, the output rows)
@@ -78,6 +78,14 @@ def dense_bytes(n_items: int, dtype: str = "float64") -> int:
     return n_items * n_items * np.dtype(dtype).itemsize
 
 
+def fit_bytes(n_items: int, dtype: str = "float64", neighbors: int = 0) -> int:
+    """Bytes a fit over ``n_items`` holds at its peak: the dense matrix and the output rows
+    (an int32 index and a float32 weight per kept weight)."""
+    if n_items == 0:
+        return 0
+    return dense_bytes(n_items, dtype) + n_items * _kept_per_row(n_items, neighbors) * 8
+
+
 def available_memory() -> int:
     """Bytes the kernel says can be allocated without swapping (``MemAvailable``)."""
     try:
@@ -115,10 +123,11 @@ class EASE:
             self.item_item = ItemItemModel.from_similarity(empty, popularity, presorted=True)
             return self
         p = _inverse_gram(x[:, modelled].tocsc(), cfg.l2, np.dtype(cfg.dtype), cfg.block_rows)
-        rows, kept, total = _weight_rows(p, modelled, n_items, cfg.neighbors, cfg.block_rows)
+        self.item_item, kept, total = _weight_rows(
+            p, modelled, popularity, cfg.neighbors, cfg.block_rows
+        )
         del p
         self.weight_share_kept = kept / total if total > 0 else 1.0
-        self.item_item = ItemItemModel.from_similarity(rows, popularity, presorted=True)
         return self
 
 
@@ -135,16 +144,19 @@ def _check_memory(n: int, cfg: EASEConfig) -> None:
     limit = cfg.memory_limit
     if limit is None:
         limit = int(available_memory() * MEMORY_SHARE)
-    need = dense_bytes(n, cfg.dtype)
+    need = fit_bytes(n, cfg.dtype, cfg.neighbors)
     if need <= limit:
         return
-    itemsize = np.dtype(cfg.dtype).itemsize
-    fits = int(np.sqrt(limit / itemsize))
+    fits = n
+    while fits > 1 and fit_bytes(fits, cfg.dtype, cfg.neighbors) > limit:
+        fits = int(fits * 0.99)
+    hint = " or use float32" if cfg.dtype == "float64" else ""
+    if cfg.neighbors == 0:
+        hint += " or set maxNeighbors (rows pruned)"
     raise TrainingFailed(
-        f"EASE over {n:,} items needs a dense {n:,} × {n:,} {cfg.dtype} matrix "
-        f"({need / 2**30:.1f} GiB) and {limit / 2**30:.1f} GiB may be used: set maxItems "
-        f"(easeMaxItems) to at most {fits:,}"
-        + (" or use float32" if cfg.dtype == "float64" else ""),
+        f"EASE over {n:,} items needs {need / 2**30:.1f} GiB (a dense {n:,} × {n:,} "
+        f"{cfg.dtype} matrix and the rows) and {limit / 2**30:.1f} GiB may be used: set "
+        f"maxItems (easeMaxItems) to at most {fits:,}{hint}",
         field="easeMaxItems",
     )
 
@@ -181,46 +193,46 @@ def _inverse_gram(x: sp.csc_matrix, l2: float, dtype: np.dtype, block: int) -> n
 
 
 def _weight_rows(
-    p: np.ndarray, modelled: np.ndarray, n_items: int, neighbors: int, block: int
-) -> tuple[sp.csr_matrix, float, float]:
-    """Rows of ``B = −P / diag(P)`` (zero diagonal) over all items, sorted by weight.
+    p: np.ndarray, modelled: np.ndarray, popularity: np.ndarray, neighbors: int, block: int
+) -> tuple[ItemItemModel, float, float]:
+    """The serving rows of ``B = −P / diag(P)`` (no diagonal), sorted by weight.
 
-    Each block of rows is pruned to the ``neighbors`` largest magnitudes
-    before the next is made, so at most one dense block exists at a time.
-    Returns the rows and Σ|B| kept and in all.
+    Each row keeps its ``neighbors`` weights of largest magnitude (all but
+    the diagonal when 0). The output arrays are allocated once and filled a
+    block of rows at a time, so besides ``p`` only one dense block exists.
+    Returns the model and Σ|B| kept and in all.
     """
-    n = p.shape[0]
+    n, n_items = p.shape[0], popularity.shape[0]
+    keep = _kept_per_row(n, neighbors)
     scale = (-1.0 / np.diag(p)).astype(p.dtype)
-    keep = n - 1 if neighbors == 0 else min(neighbors, n - 1)
-    parts: list[sp.csr_matrix] = []
+    indices = np.empty(n * keep, dtype=np.int32)
+    data = np.empty(n * keep, dtype=np.float32)
     kept_mass, total_mass = 0.0, 0.0
     for start in range(0, n, block):
         stop = min(n, start + block)
+        rows = np.arange(stop - start)
         b = (p[start:stop] * scale[np.newaxis, :]).astype(np.float32)
-        b[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        b[rows, rows + start] = 0.0
         magnitude = np.abs(b)
         total_mass += float(magnitude.sum(dtype=np.float64))
-        if keep < n - 1:
+        magnitude[rows, rows + start] = -1.0  # never kept
+        if keep > 0:
             cols = np.argpartition(-magnitude, keep - 1, axis=1)[:, :keep]
-            values = np.take_along_axis(b, cols, axis=1)
-        else:
-            cols = np.broadcast_to(np.arange(n), b.shape)
-            values = b
+        else:  # a single item modelled: no weight off the diagonal
+            cols = np.empty((stop - start, 0), dtype=np.int64)
+        values = np.take_along_axis(b, cols, axis=1)
         kept_mass += float(np.abs(values).sum(dtype=np.float64))
-        part = sp.csr_matrix(
-            (
-                values.ravel(),
-                modelled[cols.ravel()],
-                np.arange(0, values.size + 1, values.shape[1]),
-            ),
-            shape=(stop - start, n_items),
-        )
-        parts.append(sorted_rows(part))
-    stacked = sp.vstack(parts, format="csr")
-    # lift the modelled rows into the full item space (the others stay empty)
+        order = np.argsort(-values, axis=1, kind="stable")  # best first
+        values = np.take_along_axis(values, order, axis=1)
+        cols = np.take_along_axis(cols, order, axis=1)
+        data[start * keep : stop * keep] = values.ravel()
+        indices[start * keep : stop * keep] = modelled[cols.ravel()]
     counts = np.zeros(n_items, dtype=np.int64)
-    counts[modelled] = np.diff(stacked.indptr)
-    indptr = np.concatenate([[0], np.cumsum(counts)])
-    rows = sp.csr_matrix((stacked.data, stacked.indices, indptr), shape=(n_items, n_items))
-    rows.has_sorted_indices = False
-    return rows, kept_mass, total_mass
+    counts[modelled] = keep
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return ItemItemModel(indptr, indices, data, popularity), kept_mass, total_mass
+
+
+def _kept_per_row(n: int, neighbors: int) -> int:
+    """Weights kept per modelled row: all ``n - 1`` off the diagonal, or ``neighbors`` of them."""
+    return n - 1 if neighbors == 0 else min(neighbors, n - 1)
