@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from conftest import ADMIN_KEY, RECOMMEND_KEY, make_settings, write_catalog, write_usage
 from recostack.api.app import create_app
-from recostack.client import Client
+from recostack.client import Client, Deployment
 from recostack.store.engine import Database
 from recostack.store.key_repository import ensure_keys
 from recostack.store.migrate import upgrade
@@ -40,6 +40,17 @@ class LiveServer:
 
     def client(self, key: str = ADMIN_KEY) -> Client:
         return Client(self.url, key, poll_seconds=0.02)
+
+
+def wait_until_logged(deployment: Deployment, *request_ids: str, timeout: float = 10) -> None:
+    """The server writes prediction logs in the background: wait until it holds these answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        logged = {r.request_id for r in deployment.get_prediction_logs_records(limit=1000)}
+        if logged.issuperset(request_ids):
+            return
+        assert time.monotonic() < deadline, f"not logged after {timeout} s"
+        time.sleep(0.02)
 
 
 def _free_port() -> int:
@@ -100,10 +111,10 @@ def live_server(
         }
         first = client.create_model(description="first", support_threshold=3, **params)
         second = client.create_model(description="second", support_threshold=4, **params)
-        client.wait_for_model(first["id"], timeout=60)
-        client.wait_for_model(second["id"], timeout=60)
+        first.wait_for_training(timeout=60)
+        second.wait_for_training(timeout=60)
     try:
-        yield LiveServer(base_url, request.param, app, first["id"], second["id"])
+        yield LiveServer(base_url, request.param, app, first.id, second.id)
     finally:
         server.should_exit = True
         thread.join(30)

@@ -30,16 +30,18 @@ def test_a_model_created_in_a_project_is_auto_deployed(live_server: LiveServer) 
             client.create_model(project_id="no-such-project", **PARAMETERS)
         assert missing.value.field == "projectId"
         created = client.create_model(project_id="auto-sdk", support_threshold=5, **PARAMETERS)
-        assert created["projectId"] == "auto-sdk"
-        client.wait_for_model(created["id"], timeout=60)
+        assert created.project_id == "auto-sdk"
+        client.wait_for_model(created.id, timeout=60)
         deadline = time.monotonic() + 10
         while deployment.refresh().last_auto_deploy is None:
             assert time.monotonic() < deadline, "no auto-deploy decision was recorded"
             time.sleep(0.05)
-        assert deployment.last_auto_deploy["decision"] == "promoted"
-        assert deployment.last_auto_deploy["modelVersion"] == created["id"]
-        assert deployment.model_version == created["id"]
-        assert deployment.to_dict()["last_auto_deploy"] == deployment.last_auto_deploy
+        decision = deployment.last_auto_deploy
+        assert decision is not None and decision.decision == "promoted"
+        assert decision.model_version == created.id
+        assert deployment.model_version == created.id
+        assert deployment.model_version_history[-1].source == "auto_deploy"
+        assert deployment.to_dict()["lastAutoDeploy"] == decision.to_dict()
         deployment.delete()
         client.delete_project("auto-sdk")
-        assert client.get_model(created["id"])["projectId"] is None
+        assert created.refresh().project_id is None

@@ -5,22 +5,52 @@ from __future__ import annotations
 import pytest
 
 from conftest import RECOMMEND_KEY
-from recostack.client import Client, Deployment
+from recostack.client import (
+    Client,
+    Deployment,
+    DeploymentRecommendation,
+    Model,
+    PredictionLogRecord,
+    Project,
+    Recommendation,
+    ResponseLogRecord,
+)
 from recostack.errors import Conflict, Forbidden, Invalid, NotFound
 
-from .conftest import LiveServer
+from .conftest import LiveServer, wait_until_logged
 
 
 def test_exports() -> None:
     import recostack.client as sdk
 
-    assert sorted(sdk.__all__) == ["Client", "Deployment"]
+    assert sorted(sdk.__all__) == [
+        "AutoDeployDecision",
+        "Client",
+        "CustomersWritten",
+        "Deployment",
+        "DeploymentRecommendation",
+        "LogCursor",
+        "Model",
+        "ModelVersionEntry",
+        "PendingModelVersion",
+        "PredictionLogRecord",
+        "Project",
+        "RankedItem",
+        "RecommendArguments",
+        "Recommendation",
+        "ResponseLogRecord",
+        "UploadedFile",
+    ]
+    public = {name for name in vars(sdk) if not name.startswith("_")}
+    assert public - {"annotations"} <= set(sdk.__all__)
+    for name in sdk.__all__:
+        assert getattr(sdk, name).__module__.startswith("recostack.client._"), name
 
 
 def test_projects_deployments_and_serving(live_server: LiveServer) -> None:
     with live_server.client() as client:
         project = client.create_project("sdk", project_description="SDK test", data_lead="Ada")
-        assert project["dataLead"] == "Ada"
+        assert isinstance(project, Project) and project.data_lead == "Ada"
         with pytest.raises(Conflict):
             client.create_project("sdk")
         deployment = client.create_deployment(
@@ -33,28 +63,36 @@ def test_projects_deployments_and_serving(live_server: LiveServer) -> None:
         assert isinstance(deployment, Deployment)
         assert deployment.wait_for_deployment(timeout=30).status == "ACTIVE"
         assert deployment.get_status() == "ACTIVE"
-        assert deployment.to_dict()["model_version"] == live_server.model_id
+        assert deployment.model_version == live_server.model_id
+        assert deployment.to_dict()["modelVersion"] == live_server.model_id
         assert [d.deployment_id for d in client.list_deployments("sdk")] == ["sdk-web"]
         deployment.update(description="changed")
+        assert deployment.description == "changed"
         assert deployment.describe().description == "changed"
         deployment.set_auto(True)
         assert deployment.refresh().auto_deploy is True
         deployment.set_default_prediction_arguments({"recommendation_count": 2})
         assert deployment.default_prediction_arguments == {"recommendationCount": 2}
         answer = deployment.recommend(user_id="user1", item_id="item1")
-        assert len(answer["items"]) == 2 and answer["deploymentId"] == "sdk-web"
+        assert isinstance(answer, DeploymentRecommendation)
+        assert len(answer.items) == 2 and answer.deployment_id == "sdk-web"
+        assert answer.item_ids == [item.item_id for item in answer.items]
+        assert [item.rank for item in answer.items] == [1, 2]
         with Client(live_server.url, RECOMMEND_KEY) as recommender:
-            taken = recommender.log_response("sdk-web", answer["requestId"], take_up=True)
-            assert taken["takeUp"] is True
+            taken = recommender.log_response("sdk-web", answer.request_id, take_up=True)
+            assert isinstance(taken, ResponseLogRecord) and taken.take_up is True
             with pytest.raises(Forbidden):
                 recommender.list_projects()
         with pytest.raises(NotFound) as missing:
             deployment.log_response("no-such-request", take_up=False)
         assert missing.value.field == "requestId"
-        live_server.app.state.deployment_serving.prediction_logger.flush(10)
+        wait_until_logged(deployment, answer.request_id)
         logs = deployment.get_prediction_logs_records(limit=5)
-        assert logs[0]["requestId"] == answer["requestId"]
-        assert deployment.get_response_logs_records()[0]["requestId"] == answer["requestId"]
+        assert isinstance(logs[0], PredictionLogRecord)
+        assert logs[0].request_id == answer.request_id
+        assert [i.item_id for i in logs[0].items] == answer.item_ids
+        responses = deployment.get_response_logs_records()
+        assert responses[0].response_id == taken.response_id
         deployment.stop()
         assert deployment.status == "STOPPED"
         with pytest.raises(Conflict):
@@ -72,8 +110,11 @@ def test_projects_deployments_and_serving(live_server: LiveServer) -> None:
 def test_model_api_and_errors(live_server: LiveServer) -> None:
     with live_server.client() as client:
         model = client.get_model(live_server.model_id)
-        assert model["modelStatus"] == "Completed"
-        assert client.recommend(live_server.model_id, item_id="item1", recommendation_count=3)
+        assert isinstance(model, Model)
+        assert model.model_status == model.status == "Completed"
+        assert model.parameters is not None and model.statistics is not None
+        similar = client.recommend(live_server.model_id, item_id="item1", recommendation_count=3)
+        assert similar and all(isinstance(r, Recommendation) for r in similar)
         assert len(client.recommend(live_server.model_id, user_id="user1")) <= 10
         with pytest.raises(Invalid) as invalid:
             client.recommend(live_server.model_id, item_id="item1", recommendation_count=0)

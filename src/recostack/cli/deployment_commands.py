@@ -40,11 +40,11 @@ Version = Annotated[str | None, typer.Option("--version", help="a version (defau
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 _DEPLOYMENT_COLUMNS = (
-    "deployment_id",
+    "deploymentId",
     "version",
     "status",
-    "project_status",
-    "model_version",
+    "projectStatus",
+    "modelVersion",
     "error",
 )
 
@@ -76,7 +76,7 @@ def _show(deployment: Deployment) -> None:
 def list_projects(url: Url = DEFAULT_URL, api_key: ApiKey = "") -> None:
     """List the projects."""
     with Client(url, api_key) as client:
-        rows = [{k: v for k, v in p.items()} for p in client.list_projects()]
+        rows = [p.to_dict() for p in client.list_projects()]
     columns = ("projectId", "projectDescription", "projectType", "dataScienceLead", "dataLead")
     console.print(_table("projects", columns, rows))
 
@@ -226,7 +226,7 @@ def logs(
     """The newest prediction (or response) logs."""
     with Client(url, api_key) as client:
         if responses:
-            rows = client.get_response_logs_records(deployment_id, limit)
+            rows = [r.to_dict() for r in client.get_response_logs_records(deployment_id, limit)]
             columns: tuple[str, ...] = (
                 "timestamp",
                 "requestId",
@@ -236,9 +236,8 @@ def logs(
                 "takeUp",
             )
         else:
-            rows = client.get_prediction_logs_records(deployment_id, limit)
-            for row in rows:
-                row["items"] = " ".join(i["itemId"] for i in row["items"])
+            records = client.get_prediction_logs_records(deployment_id, limit)
+            rows = [{**r.to_dict(), "items": " ".join(i.item_id for i in r.items)} for r in records]
             columns = ("timestamp", "requestId", "version", "userId", "items", "latencyMs")
     console.print(
         _table(f"{'responses' if responses else 'predictions'} of {deployment_id}", columns, rows)
