@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
+from pathlib import Path
+
 import numpy as np
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numba.core.dispatcher import Dispatcher
 
+import recostack
+from recostack.algorithms import kernels
 from recostack.algorithms.item_item import ItemItemModel, ScoredItems, sorted_rows
 from recostack.algorithms.kernels import head_of_row, is_allowed, pack_mask
+from recostack.algorithms.numba_cache import kernel_sources
+from recostack.rules import diversity_kernel
 
 
 def _numpy_best_of(
@@ -185,3 +194,26 @@ def test_a_packed_mask_filters_as_the_boolean_one(n_items: int, seed: int, k: in
     ]
     plain, bits = [(f.items.tolist(), f.scores.tolist()) for f in filled]
     assert plain == bits
+
+
+def test_kernel_modules_share_only_public_entry_points() -> None:
+    """Across modules a kernel is reached by a public name its module lists in ``__all__``."""
+    package_dir = Path(recostack.__file__).parent
+    for path in kernel_sources(package_dir):
+        tree = ast.parse(path.read_bytes())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("recostack"):
+                for alias in node.names:
+                    assert not alias.name.startswith("_"), (path.name, node.module, alias.name)
+                    source = importlib.import_module(node.module or "")
+                    if hasattr(source, "__all__"):
+                        assert alias.name in source.__all__, (path.name, node.module, alias.name)
+    for module in (kernels, diversity_kernel):
+        for name in module.__all__:
+            assert getattr(module, name).__doc__, (module.__name__, name)
+        public = {
+            name
+            for name, value in vars(module).items()
+            if isinstance(value, Dispatcher) and not name.startswith("_")
+        }
+        assert public <= set(module.__all__), module.__name__

@@ -22,6 +22,15 @@ writer) for a whole switch interval before the request could go on.
 Results are exactly those of the numpy formulation: products in float32,
 sums in float64, scores compared as float32, ties broken by the smaller
 item index, and only positive scores kept.
+
+Each kernel has two entry points: ``name(...)`` for Python callers, which
+converts its arguments and fills in defaults, and ``name_kernel(...)``, the
+compiled function itself, for other compiled code (it can be called from
+Python too): every argument given, in exactly the types its docstring
+lists. The compiled functions here call only each other, so numba's own
+cache, checked against this file, stays right for them; a compiled
+function of another module that calls them compiles through
+:func:`recostack.algorithms.numba_cache.compiled`.
 """
 
 from __future__ import annotations
@@ -34,7 +43,19 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-__all__ = ["Scratch", "best_of_history", "fill_popular", "head_of_row", "is_allowed", "pack_mask"]
+__all__ = [
+    "Scratch",
+    "best_of_history",
+    "best_of_history_kernel",
+    "fill_popular",
+    "fill_popular_kernel",
+    "head_of_row",
+    "head_of_row_kernel",
+    "is_allowed",
+    "pack_mask",
+    "sorted_contains",
+    "sorted_items",
+]
 
 
 class Scratch(threading.local):
@@ -117,7 +138,7 @@ def _sift_up(scores: np.ndarray, items: np.ndarray, at: int) -> None:
 
 
 @numba.njit(cache=True)
-def _best_of_history(
+def best_of_history_kernel(
     indptr: np.ndarray,
     indices: np.ndarray,
     data: np.ndarray,
@@ -130,6 +151,13 @@ def _best_of_history(
     state: np.ndarray,
     touched: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """The compiled :func:`best_of_history`, all arguments given.
+
+    ``history`` int64, ``weights`` float32 (one per history item), ``k`` ≥ 0,
+    ``exclude`` int64 (any order), ``allowed`` a mask over all items (boolean
+    or packed) or an empty array for all items; ``sums``, ``state`` and
+    ``touched`` a :class:`Scratch`'s vectors, left zeroed on return.
+    """
     for e in exclude:
         state[e] = 2
     n_touched = 0
@@ -203,7 +231,7 @@ def best_of_history(
     ``exclude`` items never appear; ``allowed`` (a mask over all items,
     boolean or packed by :func:`pack_mask`) keeps only the items it marks. Only positive sums count.
     """
-    return _best_of_history(
+    return best_of_history_kernel(
         indptr,
         indices,
         data,
@@ -219,13 +247,14 @@ def best_of_history(
 
 
 @numba.njit(cache=True, inline="always")
-def _contains(sorted_items: np.ndarray, item: Any) -> bool:
-    at = np.searchsorted(sorted_items, item)
-    return at < sorted_items.shape[0] and sorted_items[at] == item
+def sorted_contains(items: np.ndarray, item: Any) -> bool:
+    """Whether sorted ``items`` hold ``item`` (a binary search)."""
+    at = np.searchsorted(items, item)
+    return at < items.shape[0] and items[at] == item
 
 
 @numba.njit(cache=True)
-def _head_of_row(
+def head_of_row_kernel(
     indptr: np.ndarray,
     indices: np.ndarray,
     data: np.ndarray,
@@ -234,6 +263,12 @@ def _head_of_row(
     exclude: np.ndarray,
     allowed: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """The compiled :func:`head_of_row`, all arguments given.
+
+    ``row`` an item index, ``k`` ≥ 0, ``exclude`` sorted int64
+    (:func:`sorted_items`), ``allowed`` a mask over all items (boolean or
+    packed) or an empty array for all items.
+    """
     out_items = np.empty(k, dtype=np.int64)
     out_scores = np.empty(k, dtype=np.float32)
     n = 0
@@ -248,7 +283,7 @@ def _head_of_row(
         j = indices[p]
         if filtered and not is_allowed(allowed, j):
             continue
-        if n_excluded and _contains(exclude, j):
+        if n_excluded and sorted_contains(exclude, j):
             continue
         out_items[n] = j
         out_scores[n] = score
@@ -256,7 +291,8 @@ def _head_of_row(
     return out_items[:n], out_scores[:n]
 
 
-def _sorted_items(items: np.ndarray | None) -> np.ndarray:
+def sorted_items(items: np.ndarray | None) -> np.ndarray:
+    """Item indices as the kernels take an exclusion list: sorted int64 (``None``: empty)."""
     if items is None:
         return _NO_ITEMS
     if items.size <= 1 and items.dtype == np.int64:  # a seed: nothing to sort
@@ -279,19 +315,19 @@ def head_of_row(
     The row is read only as far as needed: a filter that rejects most items
     costs a longer read, never a second pass.
     """
-    return _head_of_row(
+    return head_of_row_kernel(
         indptr,
         indices,
         data,
         int(row),
         max(int(k), 0),
-        _sorted_items(exclude),
+        sorted_items(exclude),
         _NO_MASK if allowed is None else allowed,
     )
 
 
 @numba.njit(cache=True)
-def _fill_popular(
+def fill_popular_kernel(
     head_items: np.ndarray,
     head_scores: np.ndarray,
     k: int,
@@ -300,6 +336,13 @@ def _fill_popular(
     exclude: np.ndarray,
     allowed: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """The compiled :func:`fill_popular`, all arguments given.
+
+    ``head_items`` int64 and ``head_scores`` float32 (best first), ``k`` ≥ 0,
+    ``order`` int64, ``popularity`` float32, ``exclude`` sorted int64
+    (:func:`sorted_items`), ``allowed`` a mask over all items (boolean or
+    packed) or an empty array for all items.
+    """
     n_head = head_items.shape[0]
     if n_head >= k or order.shape[0] == 0:
         return head_items, head_scores
@@ -321,9 +364,9 @@ def _fill_popular(
     for j in order:
         if filtered and not is_allowed(allowed, j):
             continue
-        if n_head and _contains(taken, j):
+        if n_head and sorted_contains(taken, j):
             continue
-        if n_excluded and _contains(exclude, j):
+        if n_excluded and sorted_contains(exclude, j):
             continue
         out_items[n] = j
         out_scores[n] = base * popularity[j] / top
@@ -351,12 +394,12 @@ def fill_popular(
     lowest score of the head (1 when the head is empty), computed in
     float32, so a filler never outscores a recommendation.
     """
-    return _fill_popular(
+    return fill_popular_kernel(
         np.ascontiguousarray(head_items, dtype=np.int64),
         np.ascontiguousarray(head_scores, dtype=np.float32),
         max(int(k), 0),
         order,
         np.ascontiguousarray(popularity, dtype=np.float32),
-        _sorted_items(exclude),
+        sorted_items(exclude),
         _NO_MASK if allowed is None else allowed,
     )

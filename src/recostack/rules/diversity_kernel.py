@@ -1,17 +1,29 @@
-"""The compiled greedy loop of diversity reranking (numba), see :mod:`recostack.rules.reranking`."""
+"""The compiled greedy loop of diversity reranking (numba), see :mod:`recostack.rules.reranking`.
+
+Two entry points, as for the scoring kernels (:mod:`recostack.algorithms.kernels`):
+:func:`diversity_order` for Python callers, :func:`diversity_order_kernel`
+for compiled code (:mod:`recostack.serving.ruled_kernel` reranks with it
+inside its one call). The loop calls no compiled function of another
+module, so numba's own cache, checked against this file, stays right for it.
+"""
 
 from __future__ import annotations
 
 import numba
 import numpy as np
 
-__all__ = ["diversity_order", "warm_up"]
+__all__ = ["diversity_order", "diversity_order_kernel", "warm_up"]
 
 
 @numba.njit(cache=True)
-def _diversity_order(
+def diversity_order_kernel(
     scores: np.ndarray, codes: np.ndarray, empties: np.ndarray, weights: np.ndarray, k: int
 ) -> np.ndarray:
+    """The compiled :func:`diversity_order`, all arguments given.
+
+    ``scores`` float64, ``codes`` integers of shape (rules, candidates),
+    ``empties`` integers and ``weights`` float64 (one per rule), ``k`` ≥ 0.
+    """
     n = scores.shape[0]
     low, high, seen = 0.0, 0.0, False
     for s in scores:
@@ -76,7 +88,7 @@ def diversity_order(
     of the adjusted values, a penalised tie going to the lower relevance,
     then to the earlier candidate.
     """
-    return _diversity_order(
+    return diversity_order_kernel(
         np.ascontiguousarray(scores, dtype=np.float64),
         np.ascontiguousarray(codes, dtype=np.int64),
         np.ascontiguousarray(empties, dtype=np.int64),

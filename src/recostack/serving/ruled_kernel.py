@@ -5,9 +5,10 @@ A request with rules takes the model's best ``pool`` allowed candidates
 sum), reranks them for diversity down to ``count``, and backfills a short
 answer with popular allowed items. Each step is a kernel of its own
 (:mod:`recostack.algorithms.kernels`,
-:mod:`recostack.rules.diversity_kernel`); here they are chained inside
-one compiled function, so a request pays for one call into compiled code
-and no intermediate Python objects, whatever the rules.
+:mod:`recostack.rules.diversity_kernel`); here their compiled entry points
+(``*_kernel``) are chained inside one compiled function, so a request pays
+for one call into compiled code and no intermediate Python objects,
+whatever the rules.
 
 ``plan`` holds the rules compiled against the model's catalog
 (:class:`recostack.rules.RulePlan`): the filters' mask, and per active
@@ -15,9 +16,11 @@ reranking rule every item's value code, the code of "no value" and the
 weight. ``exclude`` (sorted item indices) never appear, neither as
 candidates nor as fillers.
 
-numba caches each compiled function by its own source file: after
-editing a kernel these functions call, delete the ``__pycache__`` entries
-(``*.nbi``, ``*.nbc``) of this module too.
+These functions carry the code of the kernels they chain in their numba
+cache entries: they compile through
+:func:`recostack.algorithms.numba_cache.compiled`, whose cache directory
+follows the sources of every kernel module, so an edit of any kernel is
+seen on the next start.
 """
 
 from __future__ import annotations
@@ -25,19 +28,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import numba
 import numpy as np
 
 from recostack.algorithms.item_item import ItemItemModel, ScoredItems
 from recostack.algorithms.kernels import (
-    _best_of_history,
-    _contains,
-    _fill_popular,
-    _head_of_row,
-    _sorted_items,
+    best_of_history_kernel,
+    fill_popular_kernel,
+    head_of_row_kernel,
     pack_mask,
+    sorted_contains,
+    sorted_items,
 )
-from recostack.rules.diversity_kernel import _diversity_order
+from recostack.algorithms.numba_cache import compiled
+from recostack.rules.diversity_kernel import diversity_order_kernel
 from recostack.rules.plan import RulePlan
 
 __all__ = ["PlanAnswers", "history_answer", "item_answer", "warm_up"]
@@ -46,7 +49,7 @@ _NO_MASK = np.zeros(0, dtype=np.bool_)
 _NO_ORDER = np.zeros(0, dtype=np.int64)
 
 
-@numba.njit(cache=True)
+@compiled
 def _tail(
     items: np.ndarray,
     scores: np.ndarray,
@@ -67,19 +70,21 @@ def _tail(
         for r in range(n_rules):
             for i in range(n):
                 pool_codes[r, i] = codes[r, items[i]]
-        picks = _diversity_order(scores.astype(np.float64), pool_codes, empties, weights, count)
+        picks = diversity_order_kernel(
+            scores.astype(np.float64), pool_codes, empties, weights, count
+        )
         items = items[picks]
         scores = scores[picks]
     elif n > count:
         items = items[:count]
         scores = scores[:count]
-    return _fill_popular(items, scores, count, order, popularity, exclude, allowed)
+    return fill_popular_kernel(items, scores, count, order, popularity, exclude, allowed)
 
 
-@numba.njit(cache=True)
+@compiled
 def _with_seed(exclude: np.ndarray, seed: int) -> np.ndarray:
     """``exclude`` (sorted) with ``seed`` inserted in order (if not in it already)."""
-    if _contains(exclude, seed):
+    if sorted_contains(exclude, seed):
         return exclude
     at = np.searchsorted(exclude, seed)
     out = np.empty(exclude.shape[0] + 1, dtype=np.int64)
@@ -89,7 +94,7 @@ def _with_seed(exclude: np.ndarray, seed: int) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True)
+@compiled
 def _item_answer(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -109,13 +114,13 @@ def _item_answer(
     if row >= 0:
         if seed_out:
             exclude = _with_seed(exclude, row)
-        items, scores = _head_of_row(indptr, indices, data, row, pool, exclude, allowed)
+        items, scores = head_of_row_kernel(indptr, indices, data, row, pool, exclude, allowed)
     else:
         items, scores = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
     return _tail(items, scores, count, codes, empties, weights, order, popularity, exclude, allowed)
 
 
-@numba.njit(cache=True)
+@compiled
 def _history_answer(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -136,7 +141,7 @@ def _history_answer(
     allowed: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     if history.shape[0]:
-        items, scores = _best_of_history(
+        items, scores = best_of_history_kernel(
             indptr, indices, data, history, affinities, pool, exclude, allowed, sums, state, touched
         )
     else:
@@ -207,7 +212,7 @@ class PlanAnswers:
             self._weights,
             self._order,
             self._popularity,
-            _sorted_items(exclude),
+            sorted_items(exclude),
             self._allowed,
         )
 
@@ -237,7 +242,7 @@ class PlanAnswers:
             self._weights,
             self._order,
             self._popularity,
-            _sorted_items(exclude),
+            sorted_items(exclude),
             self._allowed,
         )
 
