@@ -58,8 +58,8 @@ def run_implicit(split: Any, kind: str, options: dict[str, Any]) -> tuple[np.nda
     else:
         from implicit.cpu.als import AlternatingLeastSquares
 
-        model = AlternatingLeastSquares(**options, random_state=42)
-        with threadpool_limits(1, "blas"):
+        with threadpool_limits(1, "blas"):  # implicit checks it when the model is made
+            model = AlternatingLeastSquares(**options, random_state=42)
             model.fit(user_items, show_progress=False)
     seconds = time.perf_counter() - started
     rows = split.test_rows
