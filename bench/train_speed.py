@@ -160,12 +160,12 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------- parent
-def ease_tasks(datasets: list[str]) -> list[dict[str, Any]]:
+def ease_tasks(datasets: list[str], neighbor_counts: list[int]) -> list[dict[str, Any]]:
     out = []
     for dataset in datasets:
         if dataset not in EASE_DATASETS:
             continue
-        for neighbors in EASE_NEIGHBORS if dataset != "zipf-10m" else (500,):
+        for neighbors in neighbor_counts if dataset != "zipf-10m" else (max(neighbor_counts),):
             out.append(
                 {
                     "dataset": dataset,
@@ -281,6 +281,13 @@ def main() -> None:
         default=["sar", "ease"],
         help="SAR (both implementations) and/or EASE",
     )
+    p.add_argument(
+        "--ease-neighbors",
+        nargs="*",
+        type=int,
+        default=list(EASE_NEIGHBORS),
+        help="EASE weights kept per row, 0 = all (0 500)",
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -294,7 +301,7 @@ def main() -> None:
     runs: list[tuple[dict[str, Any], IsolatedRun]] = []
     tasks = tasks_for(datasets) if "sar" in args.algorithms else []
     if "ease" in args.algorithms:
-        tasks += ease_tasks(datasets)
+        tasks += ease_tasks(datasets, args.ease_neighbors)
     for task in tasks:
         progress(args, f"fit {task['dataset']} {task['similarity']} {label(task)} ...")
         run = run_isolated(
