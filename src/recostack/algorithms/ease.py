@@ -18,7 +18,8 @@ Memory: the Gram matrix and its inverse are one dense ``n × n`` array
 (``n`` the items modelled), factorised and inverted in place by LAPACK
 (``potrf`` / ``potri``, the BLAS scipy ships): ``n² × 8`` bytes in float64,
 ``n² × 4`` in float32: 20,000 items take 3.2 GB / 1.6 GB, 50,000 items 20 GB /
-10 GB. Only the ``max_items`` most popular items are modelled (the others
+10 GB; the serving rows add 8 bytes per kept weight (``n² × 8`` unpruned,
+:func:`fit_bytes`). Only the ``max_items`` most popular items are modelled (the others
 keep empty rows and are reached through popularity backfilling); when even
 that does not fit in the memory available, :meth:`EASE.fit` fails before
 allocating, naming the largest ``max_items`` that fits.
