@@ -42,11 +42,11 @@ def _serve(data_dir: str, port: int) -> None:
     import uvicorn
 
     from recostack.api.app import create_app
+    from recostack.serving.keys import Role
     from recostack.settings import Settings
     from recostack.store.engine import Database
     from recostack.store.key_repository import ensure_keys
     from recostack.store.migrate import upgrade
-    from recostack.store.tables import Role
 
     settings = Settings(
         data_dir=Path(data_dir),
@@ -116,7 +116,7 @@ def main() -> None:
         )
         client.upload_file("bench", "usage.csv", usage)
         model = client.create_model(blob_container_name="bench", usage_relative_path="usage.csv")
-        client.wait_for_model(model["id"], timeout=300)
+        client.wait_for_model(model.id, timeout=300)
         progress(args, "model trained")
         customers = "customer,segment,white_list\n" + "\n".join(
             f"u{u},s{u % 3},{';'.join(f'i{rng.randrange(ITEMS)}' for _ in range(100))}"
@@ -127,7 +127,7 @@ def main() -> None:
         deployment = client.create_deployment(
             "bench",
             "bench-web",
-            model_id=model["id"],
+            model_id=model.id,
             parameter_access={"collection": "crm"},
             whitelist={"field": "white_list"},
         )
@@ -135,7 +135,7 @@ def main() -> None:
         rng = random.Random(11)
         seeds = [(f"u{rng.randrange(USERS)}", f"i{rng.randrange(ITEMS)}") for _ in range(2000)]
         bare_requests: list[Request] = [
-            ("GET", f"/api/models/{model['id']}/recommend?itemId={i}&recommendationCount=10", None)
+            ("GET", f"/api/models/{model.id}/recommend?itemId={i}&recommendationCount=10", None)
             for _, i in seeds
         ]
         deployed_bodies = [{"userId": u, "itemId": i, "recommendationCount": 10} for u, i in seeds]

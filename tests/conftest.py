@@ -20,17 +20,24 @@ from typing import Any
 
 import numpy as np
 import pytest
+
+# schemathesis imports its transports on first use; imported inside a running Hypothesis
+# test (which raises the recursion limit), pytest's assertion rewriting of those modules
+# trips CPython 3.11's "AST constructor recursion depth mismatch": import them up front
+import schemathesis.transport.asgi
+import schemathesis.transport.wsgi  # noqa: F401
 from fastapi import FastAPI
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from recostack.api.app import create_app
 from recostack.jobs.worker import Worker
+from recostack.serving.keys import Role
 from recostack.settings import Settings
 from recostack.store.engine import Database
 from recostack.store.key_repository import ensure_keys
 from recostack.store.migrate import upgrade
-from recostack.store.tables import ApiKeyRow, ModelRow, Role, SettingRow, TrainingJobRow
+from recostack.store.tables import ApiKeyRow, ModelRow, SettingRow, TrainingJobRow
 
 with warnings.catch_warnings():
     # Starlette's TestClient would rather use httpx2; httpx is what Recostack depends on.

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from recostack.serving.keys import Role, Slot
 from recostack.store.engine import Database
 from recostack.store.key_repository import rotate_key
-from recostack.store.tables import Role, Slot
 
 Headers = dict[str, str]
 

@@ -8,8 +8,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from recostack.api.recommendations import EVENTS_QUERY, ITEM_QUERY, _plain_count
-
 Headers = dict[str, str]
 State = Callable[[], dict[str, Any]]
 
@@ -203,31 +201,10 @@ def test_no_default_model_is_a_clear_404(client: TestClient, recommend_headers: 
         assert "no default model is set" in response.json()["message"]
 
 
-@pytest.mark.parametrize(
-    ("raw", "count"),
-    [
-        (None, 10),
-        ("1", 1),
-        ("100", 100),
-        ("007", 7),
-        ("0", None),
-        ("101", None),
-        ("0010", None),
-        ("-1", None),
-        ("+5", None),
-        ("1e1", None),
-        ("٣", None),
-        ("", None),
-    ],
-)
-def test_the_hand_binder_takes_only_plain_counts(raw: str | None, count: int | None) -> None:
-    assert _plain_count(raw) == count
-
-
-def test_the_hand_bound_path_answers_like_fastapi(
+def test_unusual_but_valid_requests_answer_as_plain_ones(
     client: TestClient, recommend_headers: Headers, base: str
 ) -> None:
-    """Requests the binder leaves to FastAPI get the same answers as plain ones."""
+    """A zero-padded count or an unknown extra parameter change nothing."""
     url = f"{base}/recommend"
     plain = client.get(
         url, params={"itemId": "item1", "recommendationCount": "4"}, headers=recommend_headers
@@ -253,11 +230,3 @@ def test_the_hand_bound_path_answers_like_fastapi(
     assert posts[0].json() == posts[1].json()
     untyped = client.post(url, content=b"[]", headers={**recommend_headers, "content-type": ""})
     assert untyped.status_code == 400  # FastAPI's answer: the body must be JSON
-
-
-def test_the_binders_know_every_declared_query_parameter(client: TestClient) -> None:
-    paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/api/models/default/recommend", "/api/models/{modelId}/recommend"):
-        for method, known in (("get", ITEM_QUERY), ("post", EVENTS_QUERY)):
-            declared = {p["name"] for p in paths[path][method]["parameters"] if p["in"] == "query"}
-            assert declared == known, (method, path)

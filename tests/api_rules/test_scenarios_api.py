@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from recostack.api.rules_deps import scenario_store
 from recostack.errors import Conflict
 from recostack.rules import find_cycle, parse_scenario
 from recostack.store.scenario_repository import ScenarioStore
@@ -189,7 +188,7 @@ def test_default_scenario_endpoints(api: Api) -> None:
 
 def test_concurrent_writes_cannot_make_a_cycle(api: Api, app: FastAPI) -> None:
     """Writers are serialised by the stamp row, so each checks what the other committed."""
-    store = scenario_store(app)
+    store = app.state.scenario_store
     leaf = parse_scenario({"scenario_type": "case", "case": {}})
     for name in ("a", "b"):
         store.put_scenario(ITEM, name, leaf)

@@ -19,14 +19,13 @@ from typer.testing import CliRunner
 import recostack.cli.server_commands as server_commands
 from conftest import make_settings, write_catalog, write_usage
 from recostack.cli import app
+from recostack.serving.keys import Role, verify_key
 from recostack.settings import get_settings
 from recostack.store.engine import Database
-from recostack.store.key_repository import verify_key
 from recostack.store.migrate import current_revision, head_revision
 from recostack.store.model_repository import get_model
 from recostack.store.server_settings import get_default_model_id
-from recostack.store.serving_source import StoreSource
-from recostack.store.tables import Role
+from recostack.store.serving_source import serving_sources
 
 KEY = re.compile(r"^  (admin|recommend)\s+(primary|secondary)\s+(\S{40,})$", re.M)
 
@@ -64,7 +63,7 @@ def test_keys_rotate_prints_a_working_key_and_show_never_does(env: dict[str, str
     key = _run("keys", "rotate", "--role", "admin", "--slot", "secondary").strip().splitlines()[-1]
     db = Database.open(env["RECOSTACK_DATABASE_URL"])
     try:
-        assert verify_key(StoreSource(db.engine).key_digests(), key) == Role.ADMIN
+        assert verify_key(serving_sources(db.engine).key_digests(), key) == Role.ADMIN
     finally:
         db.dispose()
     shown = _run("keys", "show")

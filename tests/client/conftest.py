@@ -24,10 +24,10 @@ from sqlalchemy.engine import make_url
 from conftest import ADMIN_KEY, RECOMMEND_KEY, make_settings, write_catalog, write_usage
 from recostack.api.app import create_app
 from recostack.client import Client, Deployment
+from recostack.serving.keys import Role
 from recostack.store.engine import Database
 from recostack.store.key_repository import ensure_keys
 from recostack.store.migrate import upgrade
-from recostack.store.tables import Role
 
 
 @dataclass

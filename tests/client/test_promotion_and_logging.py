@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +11,7 @@ import httpx
 from sqlalchemy import select
 
 from conftest import RECOMMEND_KEY
-from recostack.serving.deployment_serving import DeploymentRequest
+from recostack.serving.deployments.recommend import DeploymentRequest
 from recostack.store.deployment_tables import PredictionLogRow
 
 from .conftest import LiveServer
@@ -85,7 +86,7 @@ def test_a_burst_of_10k_requests_loses_no_log_record(live_server: LiveServer) ->
     name = f"burst-{live_server.backend}"
     _deploy(live_server, name, name)
     per_thread = 10_000 // THREADS
-    serving = live_server.app.state.deployment_serving
+    serving = live_server.app.state.serving
 
     def burst_http(n: int) -> list[str]:
         ids = []
@@ -100,9 +101,11 @@ def test_a_burst_of_10k_requests_loses_no_log_record(live_server: LiveServer) ->
         return ids
 
     def burst_logger(n: int) -> list[str]:
-        live = serving.live(name)
         request = DeploymentRequest(item_id=f"item{n}", user_id=f"u{n}")
-        return [serving.recommend(live, request, None)["requestId"] for _ in range(per_thread)]
+        return [
+            asyncio.run(serving.deployments.recommend(name, request))["requestId"]
+            for _ in range(per_thread)
+        ]
 
     burst = burst_http if live_server.backend == "sqlite" else burst_logger
     with ThreadPoolExecutor(THREADS) as pool:

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from recostack.services import auto_deploy as auto_deploy_module
 from recostack.settings import Settings
-from recostack.store import auto_deploy as auto_deploy_module
 
 from .conftest import wait_stable
 

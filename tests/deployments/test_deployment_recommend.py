@@ -79,7 +79,7 @@ def test_customer_lookup_selector_whitelist_and_defaults(
         json=[{"customerId": "nobody", "fields": {"segment": "silver"}}],
         headers=admin_headers,
     )
-    client.app.state.deployment_serving.reload()  # type: ignore[attr-defined]
+    client.app.state.serving.poller.poll()  # type: ignore[attr-defined]
     assert (
         _ask(client, recommend_headers, customerId="nobody", itemId="item1")["modelId"]
         == trained_model["id"]

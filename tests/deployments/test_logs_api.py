@@ -13,7 +13,7 @@ from recostack.store.prediction_log_repository import count_predictions, insert_
 
 
 def _flush(client: TestClient) -> None:
-    assert client.app.state.deployment_serving.prediction_logger.flush(10)  # type: ignore[attr-defined]
+    assert client.app.state.serving.prediction_logger.flush(10)  # type: ignore[attr-defined]
 
 
 def test_responses_link_to_answers(
@@ -139,8 +139,8 @@ def test_retention_purges_old_records(
                 {**record, "request_id": "new", "created_at": datetime.now(UTC)},
             ],
         )
-    serving = client.app.state.deployment_serving  # type: ignore[attr-defined]
-    serving.reload()
-    assert serving.purge_expired() == 1
+    serving = client.app.state.serving  # type: ignore[attr-defined]
+    serving.live.reload()
+    assert serving.retention.purge_expired() == 1
     with db.engine.connect() as connection:
         assert count_predictions(connection, "web") == 1

@@ -17,7 +17,8 @@ from recostack.jobs.queue import (
 )
 from recostack.store.engine import Database
 from recostack.store.model_repository import create_model, get_model
-from recostack.store.tables import JobStatus, ModelStatus, TrainingJobRow
+from recostack.store.tables import JobStatus, TrainingJobRow
+from recostack.training.status import ModelStatus
 
 
 def _queue(db: Database, n: int = 1, max_attempts: int = 3) -> list[str]:

@@ -20,8 +20,9 @@ from recostack.jobs.worker import Worker, _owner_is_dead
 from recostack.settings import Settings
 from recostack.store.engine import Database
 from recostack.store.model_repository import delete_model_row, get_model
-from recostack.store.tables import ModelRow, ModelStatus
+from recostack.store.tables import ModelRow
 from recostack.training.parameters import parse_training_parameters
+from recostack.training.status import ModelStatus
 
 
 def _submit(

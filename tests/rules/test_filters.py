@@ -133,24 +133,15 @@ def test_unknown_property_is_invalid_and_named() -> None:
     assert "'genre:eq:comedy'" in raised.value.message
 
 
-def test_masks_are_cached_and_read_only() -> None:
+def test_masks_are_read_only() -> None:
     props = ItemProperties({"category": np.array(["a", "b", "a"])})
     first = filter_mask(["category:eq:a"], props)
-    assert filter_mask(["category:eq:a"], props) is first
-    assert len(props.masks) == 1
     assert not first.flags.writeable
     with pytest.raises(ValueError):
         first[0] = False
     both = filter_mask(["category:eq:a", "category:neq:b"], props)
     assert both.tolist() == [True, False, True] and not both.flags.writeable
     assert filter_mask([], props) is props.all_items
-
-
-def test_mask_cache_is_bounded() -> None:
-    props = ItemProperties({"category": np.array(["a", "b"])}, mask_cache_size=2)
-    for value in ("a", "b", "c"):
-        filter_mask([f"category:eq:{value}"], props)
-    assert len(props.masks) == 2
 
 
 def test_apply_filters_keeps_candidate_order() -> None:

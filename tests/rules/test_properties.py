@@ -66,7 +66,6 @@ def test_from_catalog_exposes_every_catalog_column() -> None:
     assert props.names == ("name", "category", "description", "color")
     assert props.n_items == 2
     assert "color" in props and "price" not in props
-    assert props.prepare(numeric=True) is props
 
 
 def test_empty_catalog() -> None:

@@ -16,7 +16,7 @@ from recostack.store.migrate import (
     table_metadata,
     upgrade,
 )
-from recostack.store.serving_source import StoreSource
+from recostack.store.serving_source import serving_sources
 
 #: the tables of the model API (other features add theirs)
 TABLES = {"models", "training_jobs", "settings", "api_keys", "alembic_version"}
@@ -31,7 +31,7 @@ def test_upgrade_from_empty_creates_every_table(database_url: str) -> None:
         assert current_revision(db.engine) == head_revision()
         assert set(inspect(db.engine).get_table_names()) >= TABLES
         assert (
-            StoreSource(db.engine).server_settings().items()
+            serving_sources(db.engine).stamps().items()
             >= {
                 "default_model_id": None,
                 "models_generation": "0",

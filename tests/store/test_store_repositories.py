@@ -7,13 +7,14 @@ from sqlalchemy import select
 
 from recostack.errors import NotFound
 from recostack.jobs.queue import enqueue_training
+from recostack.serving.keys import Role, Slot, verify_key
+from recostack.serving.stamps import KEYS_GENERATION, MODELS_GENERATION
 from recostack.store.engine import Database
 from recostack.store.key_repository import (
     ensure_keys,
     generate_key,
     read_key_digests,
     rotate_key,
-    verify_key,
 )
 from recostack.store.migrate import upgrade
 from recostack.store.model_repository import (
@@ -24,14 +25,10 @@ from recostack.store.model_repository import (
     list_models,
     update_model_status,
 )
-from recostack.store.server_settings import (
-    KEYS_GENERATION,
-    MODELS_GENERATION,
-    get_default_model_id,
-    set_default_model_id,
-)
-from recostack.store.serving_source import StoreSource
-from recostack.store.tables import ApiKeyRow, ModelStatus, Role, Slot, TrainingJobRow
+from recostack.store.server_settings import get_default_model_id, set_default_model_id
+from recostack.store.serving_source import StoreModels, serving_sources
+from recostack.store.tables import ApiKeyRow, TrainingJobRow
+from recostack.training.status import ModelStatus
 
 
 def _model(db: Database, description: str = "m") -> str:
@@ -71,8 +68,8 @@ def test_unknown_model_is_not_found(db: Database, bad: str) -> None:
 
 def test_delete_clears_the_default_and_the_job(db: Database) -> None:
     keep, drop = _model(db), _model(db)
-    source = StoreSource(db.engine)
-    before = source.server_settings()[MODELS_GENERATION]
+    source = serving_sources(db.engine)
+    before = source.stamps()[MODELS_GENERATION]
     with db.transaction() as session:
         set_default_model_id(session, drop)
     with db.transaction() as session:
@@ -85,7 +82,7 @@ def test_delete_clears_the_default_and_the_job(db: Database) -> None:
         assert jobs == [keep]
         with pytest.raises(NotFound):
             delete_model_row(session, drop)
-    assert source.server_settings()[MODELS_GENERATION] != before
+    assert source.stamps()[MODELS_GENERATION] != before
 
 
 def test_keys_are_stored_hashed_and_verified(db: Database) -> None:
@@ -122,8 +119,8 @@ def test_ensure_keys_generates_missing_keys_once(database_url: str) -> None:
 
 
 def test_rotation_replaces_one_key_and_bumps_the_stamp(db: Database) -> None:
-    source = StoreSource(db.engine)
-    before = source.server_settings()[KEYS_GENERATION]
+    source = serving_sources(db.engine)
+    before = source.stamps()[KEYS_GENERATION]
     with db.transaction() as session:
         old = rotate_key(session, Role.RECOMMEND, Slot.SECONDARY)
     with db.transaction() as session:
@@ -131,14 +128,14 @@ def test_rotation_replaces_one_key_and_bumps_the_stamp(db: Database) -> None:
     digests = source.key_digests()
     assert verify_key(digests, new) == Role.RECOMMEND
     assert verify_key(digests, old) is None
-    assert source.server_settings()[KEYS_GENERATION] != before
+    assert source.stamps()[KEYS_GENERATION] != before
 
 
 def test_serving_source_reads_status_without_the_orm(db: Database) -> None:
     model_id = _model(db)
-    source = StoreSource(db.engine)
-    assert source.model_status(model_id) == (model_id, "Created", "Model is queued for training")
-    assert source.model_status("not-a-uuid") is None
+    source = StoreModels(db.engine)
+    assert source.model_status(model_id) == ("Created", "Model is queued for training")
+    assert source.model_status(model_id.replace("-", "0")) is None
     assert source.completed_among([model_id]) == set()
     with db.transaction() as session:
         update_model_status(session, model_id, ModelStatus.COMPLETED, "done", {})

@@ -37,16 +37,6 @@ class Interactions:
     def latest_time(self) -> int:
         return int(self.timestamp.max()) if self.n_events else 0
 
-    def subset(self, mask: np.ndarray) -> Interactions:
-        return Interactions(
-            self.n_users,
-            self.n_items,
-            self.user_index[mask],
-            self.item_index[mask],
-            self.timestamp[mask],
-            self.weight[mask],
-        )
-
 
 def decay_factors(
     timestamp: np.ndarray, reference_time: float, half_life_days: float

@@ -14,9 +14,8 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Path, Response
 
-from recostack.api.deps import AdminKey
+from recostack.api.deps import AdminKey, ScenarioStoreDep
 from recostack.api.errors import ERROR_RESPONSES, error_responses
-from recostack.api.rules_deps import ScenarioStoreDep
 from recostack.api.rules_schemas import AbTestCreate, AbTestCreated, AbTestPublic
 
 __all__ = ["router"]

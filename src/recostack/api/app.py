@@ -1,7 +1,8 @@
 """The FastAPI application: ``create_app(settings)``.
 
-Building the app opens the database (lazily) and the serving state; its
-lifespan starts the serving refresher and the in-process training workers
+Building the app opens the database (lazily) and this process's serving
+layer (:class:`~recostack.serving.Serving`); its lifespan starts the
+serving layer's threads and the in-process training workers
 (``settings.workers_in_process``) and stops them again. The schema must be
 migrated already (``recostack db upgrade``; ``recostack serve`` does it).
 For several uvicorn processes, ``recostack.api.app:create_app`` is a
@@ -30,13 +31,14 @@ from recostack.api import (
     scenarios,
 )
 from recostack.api.errors import install_error_handlers
-from recostack.api.fast_route import FastApp
 from recostack.jobs.worker import WorkerThreads
-from recostack.serving.model_cache import ModelCache
-from recostack.serving.state import ServingState
+from recostack.services.deployment_logs import DeploymentLogs
+from recostack.services.deployments import DeploymentService
+from recostack.serving import Serving
 from recostack.settings import Settings, get_settings
 from recostack.store.engine import Database
-from recostack.store.serving_source import StoreSource
+from recostack.store.scenario_repository import ScenarioStore
+from recostack.store.serving_source import serving_sources
 
 __all__ = ["create_app"]
 
@@ -53,10 +55,10 @@ a **recommend** key for the recommend endpoints only. Upload input files with
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     db = Database.open(settings.effective_database_url)
-    serving = ServingState(
-        StoreSource(db.engine),
+    serving = Serving(
+        serving_sources(db.engine),
         settings.models_dir,
-        ModelCache(settings.model_cache_bytes),
+        model_cache_bytes=settings.model_cache_bytes,
         refresh_seconds=settings.state_refresh_seconds,
     )
     workers = (
@@ -86,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             serving.stop()
             db.dispose()
 
-    app = FastApp(
+    app = FastAPI(
         title="Recostack",
         version=_version(),
         description=DESCRIPTION,
@@ -95,23 +97,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.db = db
-    app.state.serving = serving
-    app.state.workers = workers
+    state = app.state
+    state.settings = settings
+    state.db = db
+    state.serving = serving
+    state.workers = workers
+    state.scenario_store = ScenarioStore(db, on_change=serving.scenarios.reload)
+    state.deployment_service = DeploymentService(db, serving)
+    state.deployment_logs = DeploymentLogs(db, serving.prediction_logger)
     install_error_handlers(app)
-    # first the routers of the hot paths (recostack.api.fast_route.FastApp)
-    app.include_router(recommendations.router)
-    app.include_router(deployment_recommend.router)
-    app.include_router(models.router)
-    app.include_router(files.router)
-    app.include_router(reco_endpoints.router)
-    app.include_router(scenarios.router)
-    app.include_router(default_scenarios.router)
-    app.include_router(ab_tests.router)
-    app.include_router(projects.router)
-    app.include_router(deployments.router)
-    app.include_router(customers.router)
+    for router in (
+        recommendations.router,
+        deployment_recommend.router,
+        models.router,
+        files.router,
+        reco_endpoints.router,
+        scenarios.router,
+        default_scenarios.router,
+        ab_tests.router,
+        projects.router,
+        deployments.router,
+        customers.router,
+    ):
+        app.include_router(router)
     return app
 
 

@@ -13,8 +13,21 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from recostack.api.inputs import (
+    MAX_EVENTS,
+    MAX_RULES,
+    CustomerId,
+    FilterRule,
+    ItemId,
+    RecommendationCount,
+    RerankRule,
+    ScenarioName,
+    SessionId,
+    UserId,
+    VersionName,
+)
 from recostack.api.schemas import UsageEventCreate
-from recostack.store.deployment_tables import Environment
+from recostack.serving.deployments.records import Environment
 
 __all__ = [
     "BusinessRules",
@@ -67,11 +80,11 @@ PROJECT_COLUMNS = {
 class PredictionArguments(_Body):
     """Arguments of a recommend call a deployment can default (or override)."""
 
-    recommendation_count: int | None = Field(default=None, ge=1, le=100)
-    filters: list[str] | None = Field(default=None, max_length=64)
-    reranking: list[str] | None = Field(default=None, max_length=16)
+    recommendation_count: RecommendationCount | None = None
+    filters: list[FilterRule] | None = Field(default=None, max_length=MAX_RULES)
+    reranking: list[RerankRule] | None = Field(default=None, max_length=MAX_RULES)
     exclude_rated_items: bool | None = None
-    scenario: str | None = Field(default=None, max_length=128)
+    scenario: ScenarioName | None = None
     skip_default_scenario: bool | None = None
     context: dict[str, Any] | None = None
     channel: str | None = Field(default=None, max_length=128)
@@ -92,8 +105,8 @@ class PredictionArguments(_Body):
 
 
 class BusinessRules(_Body):
-    filters: list[str] = Field(default_factory=list, max_length=64)
-    reranking: list[str] = Field(default_factory=list, max_length=16)
+    filters: list[FilterRule] = Field(default_factory=list, max_length=MAX_RULES)
+    reranking: list[RerankRule] = Field(default_factory=list, max_length=MAX_RULES)
     exclude_rated_items: bool | None = None
 
 
@@ -115,7 +128,7 @@ class DeploymentCreate(_Body):
         description="several models, the first the primary one; the model selector picks one",
     )
     business_rules: BusinessRules | None = None
-    default_scenario: str | None = Field(default=None, max_length=128)
+    default_scenario: ScenarioName | None = None
     default_prediction_arguments: PredictionArguments | None = None
     set_as_override: bool = False
     whitelist: dict[str, Any] | None = Field(
@@ -189,27 +202,21 @@ class DefaultArgumentsUpdate(_Body):
     set_as_override: bool = False
 
 
-class RecommendBody(_Body):
-    """``POST /api/deployments/{deploymentId}/recommend``."""
+class RecommendBody(PredictionArguments):
+    """``POST /api/deployments/{deploymentId}/recommend``: who asks, seeded by what, and the
+    prediction arguments the request sets."""
 
-    user_id: str | None = Field(default=None, max_length=255)
-    customer_id: str | None = Field(
-        default=None, max_length=255, description="the customer lookup key (default: userId)"
+    user_id: UserId | None = None
+    customer_id: CustomerId | None = Field(
+        default=None, description="the customer lookup key (default: userId)"
     )
-    item_id: str | None = Field(default=None, min_length=1, max_length=450)
-    session_id: str | None = Field(default=None, max_length=255)
-    events: list[UsageEventCreate] | None = Field(default=None, max_length=1000)
-    recommendation_count: int | None = Field(default=None, ge=1, le=100)
-    filters: list[str] | None = Field(default=None, max_length=64)
-    reranking: list[str] | None = Field(default=None, max_length=16)
-    exclude_rated_items: bool | None = None
-    scenario: str | None = Field(default=None, max_length=128)
-    skip_default_scenario: bool | None = None
-    context: dict[str, Any] | None = None
-    channel: str | None = Field(default=None, max_length=128)
-    version: str | None = Field(default=None, max_length=64, description="default: newest ACTIVE")
+    item_id: ItemId | None = None
+    session_id: SessionId | None = None
+    events: list[UsageEventCreate] | None = Field(default=None, max_length=MAX_EVENTS)
+    version: VersionName | None = Field(default=None, description="default: newest ACTIVE")
 
     def arguments(self) -> dict[str, Any]:
+        """The prediction arguments set (serving names)."""
         return PredictionArguments.model_validate(
             self.model_dump(include=set(PredictionArguments.model_fields), exclude_none=True)
         ).to_store()
@@ -219,7 +226,7 @@ class ResponseCreate(_Body):
     """A response to an answer: take-up, an event, a reward."""
 
     request_id: str = Field(max_length=36)
-    item_id: str | None = Field(default=None, max_length=450)
+    item_id: ItemId | None = None
     event: str | None = Field(default=None, max_length=64)
     reward: float | None = None
     take_up: bool | None = None

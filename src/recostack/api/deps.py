@@ -2,10 +2,12 @@
 
 ``SessionDep`` (rolled back when the endpoint raises; an endpoint that
 writes commits before it answers, so that the answer means "stored"),
-``SettingsDep``, ``ServingDep``, ``WorkersDep``, and the key checks:
-``AdminKey`` (admin endpoints) and ``RecommendKey`` (recommend endpoints;
-an admin key works too). The key checks are ``async`` so that they run on
-the event loop, and read only the in-memory key ring.
+``SettingsDep``, ``ServingDep`` (the process's
+:class:`~recostack.serving.Serving`), ``RecommenderDep`` (the one
+recommend pipeline), ``ScenarioStoreDep``, ``WorkersDep``, and the key
+checks: ``AdminKey`` (admin endpoints) and ``RecommendKey`` (recommend
+endpoints; an admin key works too). The key checks are ``async`` so that
+they run on the event loop, and read only the in-memory key ring.
 """
 
 from __future__ import annotations
@@ -19,19 +21,22 @@ from sqlalchemy.orm import Session
 
 from recostack.errors import Forbidden, Unauthorized
 from recostack.jobs.worker import WorkerThreads
-from recostack.serving.state import ServingState
+from recostack.serving import Recommender, Serving
+from recostack.serving.keys import Role
 from recostack.settings import Settings
 from recostack.store.engine import Database
-from recostack.store.tables import Role
+from recostack.store.scenario_repository import ScenarioStore
 
 __all__ = [
+    "API_KEY_HEADER",
     "AdminKey",
     "RecommendKey",
+    "RecommenderDep",
+    "ScenarioStoreDep",
     "ServingDep",
     "SessionDep",
     "SettingsDep",
     "WorkersDep",
-    "key_role",
 ]
 
 API_KEY_HEADER = "x-api-key"
@@ -45,9 +50,19 @@ async def _settings(request: Request) -> Settings:
     return settings
 
 
-async def _serving(request: Request) -> ServingState:
-    serving: ServingState = request.app.state.serving
+async def _serving(request: Request) -> Serving:
+    serving: Serving = request.app.state.serving
     return serving
+
+
+async def _recommender(request: Request) -> Recommender:
+    recommender: Recommender = request.app.state.serving.recommender
+    return recommender
+
+
+async def _scenario_store(request: Request) -> ScenarioStore:
+    store: ScenarioStore = request.app.state.scenario_store
+    return store
 
 
 async def _workers(request: Request) -> WorkerThreads | None:
@@ -67,26 +82,17 @@ def _session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
-ServingDep = Annotated[ServingState, Depends(_serving)]
+ServingDep = Annotated[Serving, Depends(_serving)]
+RecommenderDep = Annotated[Recommender, Depends(_recommender)]
+ScenarioStoreDep = Annotated[ScenarioStore, Depends(_scenario_store)]
 WorkersDep = Annotated[WorkerThreads | None, Depends(_workers)]
 SessionDep = Annotated[Session, Depends(_session)]
-
-
-def key_role(request: Request) -> Role | None:
-    """The role of the request's API key, ``None`` when it has none or a wrong one.
-
-    For the hot path's binders (:mod:`recostack.api.fast_route`), which leave
-    every refusal to FastAPI's answer.
-    """
-    key = request.headers.get(API_KEY_HEADER)
-    serving: ServingState = request.app.state.serving
-    return serving.role_for(key) if key else None
 
 
 def _role(request: Request, key: str | None) -> Role:
     if not key:
         raise Unauthorized(f"send an API key in the {API_KEY_HEADER} header", field=API_KEY_HEADER)
-    serving: ServingState = request.app.state.serving
+    serving: Serving = request.app.state.serving
     role = serving.role_for(key)
     if role is None:
         raise Unauthorized("the API key is not valid", field=API_KEY_HEADER)

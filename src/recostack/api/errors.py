@@ -66,11 +66,14 @@ ERROR_RESPONSES = error_responses(
 
 
 def field_name(loc: Sequence[Any]) -> str:
-    """A validation error location as a field name: ``[2].eventType``, ``recommendationCount``."""
+    """A validation error location as a field name: ``[2].eventType``, ``recommendationCount``
+    (a repeated query parameter is named as it is sent: ``filters``)."""
     parts = list(loc)
     source = parts.pop(0) if parts and parts[0] in _SOURCES else "body"
     if not parts:
         return str(source)
+    if source in ("query", "header", "cookie"):
+        parts = [part for part in parts if not isinstance(part, int)]
     name = ""
     for part in parts:
         if isinstance(part, int):
@@ -85,6 +88,9 @@ def _message(error: dict[str, Any], field: str) -> str:
         return "the request body is not valid JSON"
     if error.get("type") == "missing" and field == "body":
         return "a request body is required"
+    if error.get("type") == "string_pattern_mismatch":
+        pattern = (error.get("ctx") or {}).get("pattern", "")
+        return f"{field}: {error.get('input')!r} does not match the pattern {pattern}"
     return f"{field}: {error.get('msg', 'invalid value')}"
 
 

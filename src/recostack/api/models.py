@@ -11,11 +11,11 @@ from recostack.api.errors import ERROR_RESPONSES, error_responses
 from recostack.api.schemas import ModelCreate, ModelPublic, ModelSummary
 from recostack.errors import Conflict, NotFound
 from recostack.jobs.training import submit_training
-from recostack.serving.state import NO_DEFAULT_MODEL
+from recostack.serving.models import NO_DEFAULT_MODEL
 from recostack.store.artifacts import remove_artifacts
 from recostack.store.model_repository import count_models, delete_model_row, get_model, list_models
 from recostack.store.server_settings import get_default_model_id, set_default_model_id
-from recostack.store.tables import ModelStatus
+from recostack.training.status import ModelStatus
 
 __all__ = ["router"]
 
@@ -108,7 +108,7 @@ def set_default_model(
         )
     set_default_model_id(session, row.id)
     session.commit()
-    serving.set_default(row.id)
+    serving.models.set_default(row.id)
     return Response(status_code=200)
 
 
@@ -130,5 +130,5 @@ def delete_model(
     deleted = delete_model_row(session, model_id)
     session.commit()
     remove_artifacts(settings.models_dir, deleted)
-    serving.forget_model(deleted)
+    serving.models.forget(deleted)
     return Response(status_code=202)

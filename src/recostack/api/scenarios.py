@@ -15,9 +15,8 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Body, Path, Response
 
-from recostack.api.deps import AdminKey
+from recostack.api.deps import AdminKey, ScenarioStoreDep
 from recostack.api.errors import ERROR_RESPONSES, error_responses
-from recostack.api.rules_deps import ScenarioStoreDep
 from recostack.api.rules_schemas import ScenarioPublic
 from recostack.rules import RecoType, Scenario
 

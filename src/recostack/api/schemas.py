@@ -8,17 +8,18 @@ The recommend endpoints write their answers with orjson directly;
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 from pydantic.alias_generators import to_camel
 
-from recostack.data.events import EVENT_TYPE_WEIGHTS, event_weight
+from recostack.api.inputs import ItemId
+from recostack.data.events import EVENT_TYPE_WEIGHTS, EventType
 from recostack.store.files import StoredFile
-from recostack.store.tables import ModelRow, ModelStatus
+from recostack.store.tables import ModelRow
 from recostack.training.parameters import TrainingParameters
+from recostack.training.status import ModelStatus
 
 __all__ = [
     "FilePublic",
@@ -98,32 +99,29 @@ class ModelPublic(ModelSummary):
 
 
 class UsageEventCreate(_Camel):
-    """One recent usage event in the body of ``POST .../recommend``."""
+    """One recent usage event in the body of a recommend call."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-    item_id: str = Field(min_length=1, max_length=450)
+    item_id: ItemId
     timestamp: datetime | None = Field(default=None, description="default: now (UTC)")
-    event_type: str | None = Field(
-        default=None,
-        description="one of " + ", ".join(EVENT_TYPE_WEIGHTS) + " (default Click)",
-        max_length=64,
+    event_type: EventType | None = Field(
+        default=None, description="default Click; the case of the letters does not matter"
     )
-    weight: float | None = Field(default=None, description="if given, eventType is ignored")
+    weight: float | None = Field(
+        default=None, allow_inf_nan=False, description="if given, eventType is ignored"
+    )
 
-    @field_validator("event_type")
+    @field_validator("event_type", mode="before")
     @classmethod
-    def _known_event_type(cls, value: str | None) -> str | None:
-        if value is not None and event_weight(value) is None:
-            raise ValueError("must be one of " + ", ".join(EVENT_TYPE_WEIGHTS))
+    def _spelled_as_the_reference(cls, value: Any) -> Any:
+        """``purchase`` and `` Purchase`` are Purchase (as in usage files); ``""``: Click."""
+        if isinstance(value, str):
+            return _EVENT_TYPES.get(value.strip().lower(), value) if value.strip() else None
         return value
 
-    @field_validator("weight")
-    @classmethod
-    def _finite(cls, value: float | None) -> float | None:
-        if value is not None and not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
+
+_EVENT_TYPES = {name.lower(): name for name in EVENT_TYPE_WEIGHTS}
 
 
 class RecommendationPublic(_Camel):

@@ -24,14 +24,15 @@ from recostack.cli import app
 from recostack.errors import Invalid, TrainingFailed, Unavailable
 from recostack.jobs.training import submit_training
 from recostack.jobs.worker import Worker, run_worker
+from recostack.serving.keys import Role, Slot
 from recostack.settings import Settings, get_settings
 from recostack.store.engine import Database
 from recostack.store.key_repository import ensure_keys, read_key_digests, rotate_key
 from recostack.store.migrate import current_revision, upgrade
 from recostack.store.model_repository import get_model
 from recostack.store.server_settings import get_default_model_id, set_default_model_id
-from recostack.store.tables import ModelStatus, Role, Slot
 from recostack.training.parameters import TrainingParameters
+from recostack.training.status import ModelStatus
 
 __all__ = ["load_demo"]
 

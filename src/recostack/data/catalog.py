@@ -251,7 +251,7 @@ def parse_catalog_file(path: Path) -> tuple[Catalog, ParsingReport]:
     report.duration = time.perf_counter() - started
     if not ids:
         raise ParsingFailed(
-            f"catalog file '{path}' has no valid item ({_summary(report)})",
+            f"catalog file '{path}' has no valid item ({report.summary()})",
             detail=report.to_dict(),
         )
     n = len(ids)
@@ -270,15 +270,3 @@ def parse_catalog_file(path: Path) -> tuple[Catalog, ParsingReport]:
     )
     report.duration = time.perf_counter() - started
     return catalog, report
-
-
-def _summary(report: ParsingReport) -> str:
-    lines = report.total_lines_count
-    if lines == 0:
-        return "no non-blank line"
-    n_errors = sum(e.count for e in report.errors)
-    details = ", ".join(f"{e.error} x{e.count}" for e in report.errors)
-    return (
-        f"{lines} line{'s' if lines != 1 else ''}, "
-        f"{n_errors} error{'s' if n_errors != 1 else ''}: {details}"
-    )

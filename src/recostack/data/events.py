@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_EVENT_TYPE", "EVENT_TYPE_WEIGHTS", "event_weight"]
+from typing import Literal
 
-EVENT_TYPE_WEIGHTS: dict[str, float] = {
+__all__ = ["DEFAULT_EVENT_TYPE", "EVENT_TYPE_WEIGHTS", "EventType", "event_weight"]
+
+EventType = Literal["Click", "RecommendationClick", "AddShopCart", "RemoveShopCart", "Purchase"]
+#: every event type's weight (its keys are checked against ``EventType`` by mypy)
+EVENT_TYPE_WEIGHTS: dict[EventType, float] = {
     "Click": 1.0,
     "RecommendationClick": 2.0,
     "AddShopCart": 3.0,
     "RemoveShopCart": -1.0,
     "Purchase": 4.0,
 }
-DEFAULT_EVENT_TYPE = "Click"
+DEFAULT_EVENT_TYPE: EventType = "Click"
 
 _LOWER = {name.lower(): weight for name, weight in EVENT_TYPE_WEIGHTS.items()}
 

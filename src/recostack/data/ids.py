@@ -8,7 +8,7 @@ is built on first use.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -33,11 +33,6 @@ class Vocabulary:
         self.ids: np.ndarray = arr
         self._index: pd.Index | None = None
         self._lookup: dict[str, int] | None = None
-
-    @classmethod
-    def from_unique(cls, values: Iterable[str]) -> Vocabulary:
-        """Build from values that may repeat; first occurrence order is kept."""
-        return cls(np.asarray(pd.unique(pd.Series(list(values), dtype=object))).astype(str))
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])

@@ -84,12 +84,17 @@ class ParsingReport:
     def error_count(self, code: str) -> int:
         return sum(e.count for e in self.errors if e.error == code)
 
-    def merge(self, other: ParsingReport) -> None:
-        self.duration += other.duration
-        self.successful_lines_count += other.successful_lines_count
-        self.total_lines_count += other.total_lines_count
-        for e in other.errors:
-            self.add_error(e.error, e.count, e.sample.file, e.sample.line)
+    def summary(self) -> str:
+        """What was read, in a few words: ``3 lines, 3 errors: MalformedLine x2, ...``."""
+        lines = self.total_lines_count
+        if lines == 0:
+            return "no non-blank line"
+        n_errors = sum(e.count for e in self.errors)
+        details = ", ".join(f"{e.error} x{e.count}" for e in self.errors)
+        return (
+            f"{lines} line{'s' if lines != 1 else ''}, "
+            f"{n_errors} error{'s' if n_errors != 1 else ''}: {details}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

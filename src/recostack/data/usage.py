@@ -159,8 +159,9 @@ def parse_usage_path(
     report = parser.report
     report.duration = time.perf_counter() - started
     if data.n_events == 0:
+        read = report.summary() if files else "the folder has no usage file"
         raise ParsingFailed(
-            f"usage path '{path}' has no valid usage event ({_summary(report, len(files))})",
+            f"usage path '{path}' has no valid usage event ({read})",
             detail=report.to_dict(),
         )
     return data, report
@@ -191,20 +192,6 @@ def list_usage_files(path: Path) -> list[tuple[Path, str]]:
                 found.append((full.relative_to(path).as_posix(), full))
     found.sort(key=lambda pair: pair[0])
     return [(full, rel) for rel, full in found]
-
-
-def _summary(report: ParsingReport, n_files: int) -> str:
-    if n_files == 0:
-        return "the folder has no usage file"
-    lines = report.total_lines_count
-    if lines == 0:
-        return "no non-blank line"
-    n_errors = sum(e.count for e in report.errors)
-    details = ", ".join(f"{e.error} x{e.count}" for e in report.errors)
-    return (
-        f"{lines} line{'s' if lines != 1 else ''}, "
-        f"{n_errors} error{'s' if n_errors != 1 else ''}: {details}"
-    )
 
 
 # --------------------------------------------------------------------------

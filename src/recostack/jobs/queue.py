@@ -24,7 +24,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from recostack.store.model_repository import update_model_status
-from recostack.store.tables import JobStatus, ModelRow, ModelStatus, TrainingJobRow, utcnow
+from recostack.store.tables import JobStatus, ModelRow, TrainingJobRow, utcnow
+from recostack.training.status import ModelStatus
 
 __all__ = [
     "COMPLETED_MESSAGE",

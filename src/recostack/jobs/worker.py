@@ -11,7 +11,7 @@ Outcomes, recorded in one place (:meth:`Worker.process`):
 * the training returned: artifacts are published and the model is
   Completed, both only if the worker still holds the lease; then the model
   is offered to its project's auto-deploy deployments
-  (:mod:`~recostack.store.auto_deploy`; a failure there is logged and
+  (:mod:`~recostack.services.auto_deploy`; a failure there is logged and
   recorded on the deployment, the job stays done);
 * it raised a Recostack error (bad files, no valid usage): Failed with the
   error's message and the statistics so far (parsing reports);
@@ -52,9 +52,9 @@ from recostack.jobs.queue import (
 )
 from recostack.jobs.runner import TrainingCancelled, TrainingCrashed, run_training
 from recostack.jobs.training import training_container_dir
+from recostack.services.auto_deploy import auto_deploy_model
 from recostack.settings import Settings
 from recostack.store.artifacts import new_staging_dir, publish_artifacts
-from recostack.store.auto_deploy import auto_deploy_model
 from recostack.store.engine import Database
 from recostack.training.parameters import TrainingParameters
 

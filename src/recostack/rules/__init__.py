@@ -3,8 +3,9 @@
 Pure functions of a candidate list and item properties: no I/O, no web or
 database imports. A serving layer, per request:
 
-1. ``resolve_rules(...)`` → :class:`ResolvedRules` (filters, reranking,
-   exclude_rated_items, and which scenarios / A/B group produced them);
+1. ``Resolution(snapshot, options).rules(user)`` → :class:`ResolvedRules`
+   (filters, reranking, exclude_rated_items, and which scenarios / A/B group
+   produced them; :func:`resolve_rules` is the one implementation);
 2. ``filter_mask(resolved.filters, properties)`` → the allowed items (AND it
    with the "not rated" mask when ``exclude_rated_items``);
 3. asks the model for ``candidate_pool_size(amt, len(resolved.reranking))``
@@ -49,7 +50,10 @@ from recostack.rules.resolution import (
     MAX_CHAIN_DEPTH,
     AbAssignment,
     AppliedScenario,
+    Resolution,
     ResolvedRules,
+    RuleOptions,
+    RuleSet,
     RuntimeRules,
     resolve_rules,
     resolve_scenario,
@@ -70,12 +74,15 @@ from recostack.rules.scenarios import (
     ab_tests_used,
     dump_scenario,
     find_cycle,
+    meets_decisions,
     parse_scenario,
     referrers,
     validate_scenario_graph,
 )
+from recostack.rules.snapshot import EMPTY_SNAPSHOT, ScenarioSnapshot
 
 __all__ = [
+    "EMPTY_SNAPSHOT",
     "FILTER_OPS",
     "MAX_CHAIN_DEPTH",
     "RECO_TYPES",
@@ -96,10 +103,14 @@ __all__ = [
     "ItemProperties",
     "RecoType",
     "RerankRule",
+    "Resolution",
     "ResolvedRules",
+    "RuleOptions",
     "RulePlan",
+    "RuleSet",
     "RuntimeRules",
     "Scenario",
+    "ScenarioSnapshot",
     "UserFunction",
     "ab_bucket",
     "ab_group",
@@ -112,6 +123,7 @@ __all__ = [
     "dump_scenario",
     "filter_mask",
     "find_cycle",
+    "meets_decisions",
     "parse_filter",
     "parse_number",
     "parse_reranking",

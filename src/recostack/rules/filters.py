@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Literal, cast, get_args
 
 import numpy as np
@@ -171,23 +171,17 @@ def compile_filter(flt: Filter, props: ItemProperties) -> np.ndarray:
 def filter_mask(filters: Iterable[str], props: ItemProperties) -> np.ndarray:
     """Mask over all items of those passing every filter (AND).
 
-    Each filter's mask, and each combination's, is cached in ``props.masks``
-    by its text, so filters seen before cost a dictionary lookup. The result
-    is **read-only** (it may be a cached array, or ``props.all_items`` when
-    there is no filter): copy it before modifying it in place.
+    The result is **read-only** (it may be ``props.all_items`` when there is
+    no filter): copy it before modifying it in place.
     """
     texts = tuple(filters)
     if not texts:
         return props.all_items
-    if len(texts) > 1 and (combined := props.masks.get(texts)) is not None:
-        return combined
-    masks = [
-        props.masks.get_or_build(text, partial(compile_filter, parse_filter(text), props))
-        for text in texts
-    ]
-    if len(masks) == 1:
-        return masks[0]
-    return props.masks.get_or_build(texts, partial(np.logical_and.reduce, masks))
+    mask = compile_filter(parse_filter(texts[0]), props)
+    for text in texts[1:]:
+        mask &= compile_filter(parse_filter(text), props)
+    mask.flags.writeable = False
+    return mask
 
 
 def apply_filters(items: np.ndarray, filters: Iterable[str], props: ItemProperties) -> np.ndarray:

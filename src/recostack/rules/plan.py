@@ -1,14 +1,12 @@
 """Filters and reranking rules compiled against one catalog, for the compiled answer path.
 
-:func:`rule_plan` turns the ``filters`` and ``reranking`` texts a request
+:func:`rule_plan` (:meth:`RulePlan.build`) turns the ``filters`` and ``reranking`` texts a request
 resolved to into a :class:`RulePlan`: the filters' mask over all items
 (:func:`~recostack.rules.filters.filter_mask`), and the active reranking
 rules as arrays (every item's value code per rule, each rule's "no value"
 code and weight), which is what the greedy diversity loop reads
-(:mod:`recostack.rules.diversity_kernel`). Plans are kept per
-:class:`~recostack.rules.properties.ItemProperties` (so per loaded model)
-by their rule texts: a request whose rules were seen before does no
-parsing, no validation and no array work before scoring.
+(:mod:`recostack.rules.diversity_kernel`). A serving layer builds a plan
+once per model and rule set and keeps it with what it compiled.
 
 Parsing and validation errors are those of the rules themselves
 (:class:`~recostack.errors.Invalid` naming the filter or reranking rule).
@@ -18,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 
@@ -28,17 +25,13 @@ from recostack.rules.reranking import check_rerank_rules
 
 __all__ = ["RulePlan", "rule_plan"]
 
-#: plans kept per catalog; beyond, the cache starts over (a plan shares its arrays with
-#: the catalog's caches, except the codes of plans with several reranking rules)
-MAX_PLANS = 256
-
 
 @dataclass(frozen=True, slots=True)
 class RulePlan:
     """Rules ready to apply: the mask of the filters and the active reranking rules.
 
-    ``allowed`` is ``None`` without filters, else the filters' cached
-    read-only mask over all items, and ``packed`` the same mask as bits
+    ``allowed`` is ``None`` without filters, else the filters' read-only
+    mask over all items, and ``packed`` the same mask as bits
     (item ``i`` is bit ``i % 8`` of byte ``i // 8``, as
     :func:`recostack.algorithms.kernels.pack_mask` packs it): what the
     compiled path reads, an eighth of the size. ``codes[r, i]`` is item ``i``'s value
@@ -90,13 +83,5 @@ class RulePlan:
 
 
 def rule_plan(filters: Sequence[str], reranking: Sequence[str], props: ItemProperties) -> RulePlan:
-    """The plan of these rules over ``props``, built once per distinct rule texts."""
-    key = (tuple(filters), tuple(reranking))
-    plans = props.plans
-    plan = cast("RulePlan | None", plans.get(key))
-    if plan is None:
-        plan = RulePlan.build(key[0], key[1], props)
-        if len(plans) >= MAX_PLANS:
-            plans.clear()
-        plans[key] = plan
-    return plan
+    """The plan of these rules over ``props`` (:meth:`RulePlan.build`)."""
+    return RulePlan.build(filters, reranking, props)

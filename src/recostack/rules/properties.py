@@ -6,27 +6,21 @@ catalog (``name``, ``category``, ``description`` and each catalog feature):
 the item does not have it. Property names and values are **case-sensitive**
 and compared exactly as given (no trimming).
 
-Everything derived is computed on first use and kept for the object's life:
+Everything derived is computed when the object is built, and it never
+changes afterwards (one object serves concurrent requests):
 
 - per property, the sorted distinct values, each item's code into them, and
   the items grouped by code (so "items whose value is one of these" is a slice
   of a precomputed order, not a scan);
 - per property, the numeric reading of every item (``NaN`` where the value is
-  not a number; see :func:`parse_number`);
-- an LRU of compiled filter masks keyed by filter text (filled by
-  :func:`recostack.rules.filters.filter_mask`), and the compiled rule plans
-  (:func:`recostack.rules.plan.rule_plan`).
-
-The columns must not be modified after construction; a new catalog or model
-gets a new object, which is how caches are invalidated.
+  not a number; see :func:`parse_number`), and the codes as the compiled
+  reranking reads them (:meth:`ItemProperties.rule_codes`).
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -167,44 +161,6 @@ class PropertyColumn:
         return mask
 
 
-class _MaskCache:
-    """A small thread-safe LRU of read-only boolean masks."""
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        self._data: OrderedDict[Hashable, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> np.ndarray | None:
-        with self._lock:
-            mask = self._data.get(key)
-            if mask is not None:
-                self._data.move_to_end(key)
-            return mask
-
-    def get_or_build(self, key: Hashable, build: Callable[[], np.ndarray]) -> np.ndarray:
-        with self._lock:
-            mask = self._data.get(key)
-            if mask is not None:
-                self._data.move_to_end(key)
-                return mask
-        mask = build()
-        mask.flags.writeable = False
-        with self._lock:
-            self._data[key] = mask
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
-        return mask
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
 class ItemProperties:
     """Property name → value array over item indices, plus derived arrays.
 
@@ -213,13 +169,7 @@ class ItemProperties:
     (3, ('category',), True)
     """
 
-    def __init__(
-        self,
-        columns: Mapping[str, np.ndarray],
-        *,
-        n_items: int | None = None,
-        mask_cache_size: int = 256,
-    ) -> None:
+    def __init__(self, columns: Mapping[str, np.ndarray], *, n_items: int | None = None) -> None:
         self._values: dict[str, np.ndarray] = {}
         for name, column in columns.items():
             self._values[name] = _as_strings(column)
@@ -229,19 +179,19 @@ class ItemProperties:
         if len(lengths) > 1:
             raise ValueError(f"property columns have different lengths: {sorted(lengths)}")
         self.n_items: int = lengths.pop() if lengths else 0
-        self._columns: dict[str, PropertyColumn] = {}
-        self._unique_numbers: dict[str, np.ndarray] = {}
-        self._numbers: dict[str, np.ndarray] = {}
-        self._rule_codes: dict[str, np.ndarray] = {}
-        self.masks = _MaskCache(mask_cache_size)
-        #: compiled rule plans by rule texts (:func:`recostack.rules.plan.rule_plan`)
-        self.plans: dict[Hashable, object] = {}
+        self._columns = {name: PropertyColumn.build(v) for name, v in self._values.items()}
+        self._unique_numbers = {name: _numbers_of(c.uniques) for name, c in self._columns.items()}
+        self._numbers = {
+            name: _read_only(self._unique_numbers[name][c.codes])
+            for name, c in self._columns.items()
+        }
+        self._rule_codes = {name: _rule_codes(c) for name, c in self._columns.items()}
         all_items = np.ones(self.n_items, dtype=bool)
         all_items.flags.writeable = False
         self.all_items: np.ndarray = all_items
 
     @classmethod
-    def from_catalog(cls, catalog: _CatalogLike, **kwargs: int) -> ItemProperties:
+    def from_catalog(cls, catalog: _CatalogLike) -> ItemProperties:
         """Properties of a :class:`recostack.data.catalog.Catalog` (same item order)."""
         columns = {
             "name": catalog.names,
@@ -249,7 +199,7 @@ class ItemProperties:
             "description": catalog.descriptions,
             **catalog.features,
         }
-        return cls(columns, **kwargs)
+        return cls(columns)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -263,21 +213,9 @@ class ItemProperties:
         """The raw values of ``name`` (``KeyError`` if unknown)."""
         return self._values[name]
 
-    def prepare(self, *, numeric: bool = False) -> ItemProperties:
-        """Build every column's derived arrays now (e.g. at model load), not on first use."""
-        for name in self._values:
-            self.column(name)
-            if numeric:
-                self.numbers(name)
-        return self
-
     def column(self, name: str) -> PropertyColumn:
         """The factorised column of ``name`` (``KeyError`` if unknown)."""
-        column = self._columns.get(name)
-        if column is None:
-            column = PropertyColumn.build(self._values[name])
-            self._columns[name] = column
-        return column
+        return self._columns[name]
 
     def rule_codes(self, name: str) -> np.ndarray:
         """``column(name).codes`` as a (1, n_items) C-contiguous array, for rule plans.
@@ -285,21 +223,15 @@ class ItemProperties:
         int16 when the property has few enough distinct values (most have:
         a category, a brand), else int32: the compiled reranking reads the
         codes of its candidates at random positions, and half the bytes
-        keep twice as many of them in the CPU's caches. Built once; writable
-        (numba reads a read-only argument on a slower path) but never to be
+        keep twice as many of them in the CPU's caches. Writable (numba
+        reads a read-only argument on a slower path) but never to be
         modified.
         """
-        codes = self._rule_codes.get(name)
-        if codes is None:
-            codes = np.ascontiguousarray(self.column(name).codes, dtype=self.rule_code_type(name))
-            codes = codes.reshape(1, -1)
-            self._rule_codes[name] = codes
-        return codes
+        return self._rule_codes[name]
 
     def rule_code_type(self, name: str) -> type[np.signedinteger[Any]]:
         """The dtype of :meth:`rule_codes` of ``name``: int16 if its values fit, else int32."""
-        narrow = len(self.column(name).uniques) <= np.iinfo(np.int16).max
-        return np.int16 if narrow else np.int32
+        return _rule_code_type(self._columns[name])
 
     def rule_code_types(self) -> set[type[np.signedinteger[Any]]]:
         """The dtypes the rule codes of this catalog come in (int16 always: plans without
@@ -308,26 +240,34 @@ class ItemProperties:
 
     def unique_numbers(self, name: str) -> np.ndarray:
         """Float value of each of ``column(name).uniques``; ``NaN`` where not a number."""
-        unique_numbers = self._unique_numbers.get(name)
-        if unique_numbers is None:
-            uniques = self.column(name).uniques
-            unique_numbers = np.full(len(uniques), np.nan)
-            for i, text in enumerate(uniques.tolist()):
-                value = parse_number(text)
-                if value is not None:
-                    unique_numbers[i] = value
-            unique_numbers.flags.writeable = False
-            self._unique_numbers[name] = unique_numbers
-        return unique_numbers
+        return self._unique_numbers[name]
 
     def numbers(self, name: str) -> np.ndarray:
         """Float value of every item for ``name``; ``NaN`` where not a number."""
-        numbers = self._numbers.get(name)
-        if numbers is None:
-            numbers = self.unique_numbers(name)[self.column(name).codes]
-            numbers.flags.writeable = False
-            self._numbers[name] = numbers
-        return numbers
+        return self._numbers[name]
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+def _numbers_of(uniques: np.ndarray) -> np.ndarray:
+    numbers = np.full(len(uniques), np.nan)
+    for i, text in enumerate(uniques.tolist()):
+        value = parse_number(text)
+        if value is not None:
+            numbers[i] = value
+    return _read_only(numbers)
+
+
+def _rule_code_type(column: PropertyColumn) -> type[np.signedinteger[Any]]:
+    return np.int16 if len(column.uniques) <= np.iinfo(np.int16).max else np.int32
+
+
+def _rule_codes(column: PropertyColumn) -> np.ndarray:
+    codes = np.ascontiguousarray(column.codes, dtype=_rule_code_type(column))
+    return codes.reshape(1, -1)
 
 
 def _as_strings(column: np.ndarray) -> np.ndarray:

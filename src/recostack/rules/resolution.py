@@ -17,13 +17,20 @@ and takes scenario_a / scenario_b. A request without a user (or session) id is
 not randomised: it gets group A. The chain is at most :data:`MAX_CHAIN_DEPTH`
 scenarios long and may not revisit a scenario (:class:`Conflict` otherwise),
 so resolution always terminates even on a graph that was never validated.
+
+:class:`Resolution` is how one request's :class:`RuleOptions` resolve
+against a :class:`~recostack.rules.snapshot.ScenarioSnapshot`: worked out
+once per snapshot and options (a serving layer caches it), it holds the
+resolved rules outright when no A/B test or condition lies on the way, and
+otherwise resolves each request with :func:`resolve_rules` — the one
+implementation of the priority above.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from recostack.errors import Conflict, NotFound
 from recostack.rules.ab_testing import AbGroup, ab_group
@@ -33,14 +40,20 @@ from recostack.rules.scenarios import (
     CaseRules,
     CaseScenario,
     ConditionScenario,
+    RecoType,
     Scenario,
+    meets_decisions,
 )
+from recostack.rules.snapshot import ScenarioSnapshot
 
 __all__ = [
     "MAX_CHAIN_DEPTH",
     "AbAssignment",
     "AppliedScenario",
+    "Resolution",
     "ResolvedRules",
+    "RuleOptions",
+    "RuleSet",
     "RuntimeRules",
     "resolve_rules",
     "resolve_scenario",
@@ -63,6 +76,26 @@ class RuntimeRules:
         for name in ("filters", "reranking"):
             value = getattr(self, name)
             object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOptions:
+    """The rule options of one request (hashable: a resolution is kept per options)."""
+
+    reco_type: RecoType
+    runtime: RuntimeRules = RuntimeRules()
+    scenario: str | None = None
+    skip_default_scenario: bool = False
+    #: a deployment's own default scenario, instead of the stored default of ``reco_type``
+    default_scenario: str | None = None
+
+
+class RuleSet(NamedTuple):
+    """What scoring needs of resolved rules (equal sets score alike, whatever their source)."""
+
+    filters: tuple[str, ...]
+    reranking: tuple[str, ...]
+    exclude_rated_items: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +142,10 @@ class ResolvedRules:
     reranking: tuple[str, ...] = ()
     exclude_rated_items: bool = False
     scenarios: tuple[AppliedScenario, ...] = ()
+
+    @property
+    def rule_set(self) -> RuleSet:
+        return RuleSet(self.filters, self.reranking, self.exclude_rated_items)
 
     @property
     def case_scenarios(self) -> tuple[str, ...]:
@@ -242,3 +279,48 @@ def resolve_rules(
         exclude_rated_items=bool(exclude),
         scenarios=tuple(applied),
     )
+
+
+class Resolution:
+    """How one request's options resolve against one snapshot (read-only once built).
+
+    ``fixed`` holds the rules when they do not depend on who asks (no A/B
+    test and no condition on the way; building the resolution then raises
+    what resolving raises, e.g. :class:`NotFound` for a missing scenario);
+    ``counts_ratings`` says whether :meth:`rules` needs the user's number of
+    known interactions (a condition scenario lies on the way).
+    """
+
+    __slots__ = ("counts_ratings", "default", "fixed", "options", "scenarios", "snapshot")
+
+    def __init__(self, snapshot: ScenarioSnapshot, options: RuleOptions) -> None:
+        reco_type = options.reco_type
+        default = options.default_scenario or snapshot.defaults.get(reco_type)
+        if options.skip_default_scenario or default == options.scenario:
+            default = None
+        self.snapshot = snapshot
+        self.options = options
+        self.default = default
+        self.scenarios = snapshot.of_type(reco_type)
+        ab_test, condition = meets_decisions(
+            (options.scenario or "", default or ""), self.scenarios
+        )
+        self.counts_ratings = condition
+        self.fixed = None if ab_test or condition else self._resolve(None, 0)
+
+    def rules(self, user_key: str | None, n_ratings: int = 0) -> ResolvedRules:
+        """The rules of a request by ``user_key`` (user or session id; ``None``: anonymous)."""
+        if self.fixed is not None:
+            return self.fixed
+        return self._resolve(user_key, n_ratings)
+
+    def _resolve(self, user_key: str | None, n_ratings: int) -> ResolvedRules:
+        return resolve_rules(
+            self.options.runtime,
+            self.options.scenario,
+            self.default,
+            self.scenarios,
+            user_id=user_key,
+            n_ratings=n_ratings,
+            ab_tests=self.snapshot.ab_tests,
+        )

@@ -23,7 +23,7 @@ scenarios. :func:`validate_scenario_graph` checks that before a write,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
@@ -57,6 +57,7 @@ __all__ = [
     "ab_tests_used",
     "dump_scenario",
     "find_cycle",
+    "meets_decisions",
     "parse_scenario",
     "referrers",
     "validate_scenario_graph",
@@ -287,3 +288,28 @@ def referrers(name: str, scenarios: Mapping[str, Scenario]) -> list[str]:
 def ab_tests_used(scenarios: Mapping[str, Scenario]) -> set[str]:
     """The A/B test ids the ab_test scenarios refer to (a test in use cannot be deleted)."""
     return {s.ab_test.id for s in scenarios.values() if isinstance(s, AbTestScenario)}
+
+
+def meets_decisions(names: Iterable[str], scenarios: Mapping[str, Scenario]) -> tuple[bool, bool]:
+    """Whether following ``names`` can meet an ab_test, and a condition, scenario.
+
+    A depth-first walk that visits each scenario once (the graph is a DAG
+    whose sub-chains are shared: visiting both branches of every A/B test
+    again would be exponential in its depth). Missing references and cycles
+    are passed by: resolving a request that meets them says what is wrong.
+    """
+    ab_test = condition = False
+    seen: set[str] = set()
+    pending = [name for name in names if name]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        scenario = scenarios.get(name)
+        if scenario is None:
+            continue
+        ab_test = ab_test or isinstance(scenario, AbTestScenario)
+        condition = condition or isinstance(scenario, ConditionScenario)
+        pending.extend(scenario.references())
+    return ab_test, condition

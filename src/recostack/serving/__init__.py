@@ -1,6 +1,6 @@
-"""The hot path: models loaded once per process, keys and the default model in memory."""
+"""The hot path: models loaded once per process, the one recommend pipeline, deployments."""
 
-from recostack.serving.model_cache import ModelCache
-from recostack.serving.state import NO_DEFAULT_MODEL, ServingSource, ServingState
+from recostack.serving.process import Serving, ServingSources
+from recostack.serving.recommend import Answer, Recommender, RecommendRequest
 
-__all__ = ["NO_DEFAULT_MODEL", "ModelCache", "ServingSource", "ServingState"]
+__all__ = ["Answer", "RecommendRequest", "Recommender", "Serving", "ServingSources"]

@@ -32,10 +32,16 @@ class ModelCache:
     """
 
     def __init__(
-        self, budget_bytes: int, load: Callable[[Path], TrainedModel] = load_for_serving
+        self,
+        budget_bytes: int,
+        load: Callable[[Path], TrainedModel] = load_for_serving,
+        *,
+        on_drop: Callable[[str], None] | None = None,
     ) -> None:
         self.budget_bytes = budget_bytes
         self._load = load
+        #: told the id of every model that leaves the cache (what was derived from it goes too)
+        self._on_drop = on_drop
         self._models: OrderedDict[str, TrainedModel] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}
@@ -58,19 +64,24 @@ class ModelCache:
             model = self._load(path)
             with self._lock:
                 self._models[model_id] = model
-                self._evict()
+                evicted = self._evict()
                 self._loading.pop(model_id, None)
+            self._dropped(evicted)
             return model
 
     def invalidate(self, model_id: str) -> None:
         with self._lock:
-            self._models.pop(model_id, None)
+            dropped = self._models.pop(model_id, None) is not None
+        if dropped:
+            self._dropped([model_id])
 
     def retain(self, keep: set[str]) -> None:
         """Drop every model not in ``keep``."""
         with self._lock:
-            for model_id in [m for m in self._models if m not in keep]:
+            dropped = [m for m in self._models if m not in keep]
+            for model_id in dropped:
                 del self._models[model_id]
+        self._dropped(dropped)
 
     def ids(self) -> list[str]:
         with self._lock:
@@ -81,8 +92,16 @@ class ModelCache:
         with self._lock:
             return sum(int(m.nbytes) for m in self._models.values())
 
-    def _evict(self) -> None:
+    def _evict(self) -> list[str]:
         total = sum(int(m.nbytes) for m in self._models.values())
+        evicted: list[str] = []
         while total > self.budget_bytes and len(self._models) > 1:
-            _, evicted = self._models.popitem(last=False)
-            total -= int(evicted.nbytes)
+            model_id, model = self._models.popitem(last=False)
+            total -= int(model.nbytes)
+            evicted.append(model_id)
+        return evicted
+
+    def _dropped(self, model_ids: list[str]) -> None:
+        if self._on_drop is not None:
+            for model_id in model_ids:
+                self._on_drop(model_id)

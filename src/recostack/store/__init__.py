@@ -10,14 +10,11 @@ Alembic migrations shipped in ``store/migrations`` and run by
 
 from recostack.store.engine import Database, is_sqlite, make_engine
 from recostack.store.migrate import upgrade
-from recostack.store.tables import JobStatus, ModelStatus, Role, Slot
+from recostack.store.tables import JobStatus
 
 __all__ = [
     "Database",
     "JobStatus",
-    "ModelStatus",
-    "Role",
-    "Slot",
     "is_sqlite",
     "make_engine",
     "upgrade",

@@ -15,29 +15,27 @@ import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from recostack.errors import Invalid, NotFound
 from recostack.rules import parse_number
+from recostack.serving.stamps import CUSTOMERS_GENERATION
 from recostack.store.deployment_tables import CustomerRow
 from recostack.store.server_settings import bump_stamp
-from recostack.store.tables import SettingRow, utcnow
+from recostack.store.tables import utcnow
 
 __all__ = [
-    "CUSTOMERS_GENERATION",
     "MAX_CUSTOMER_ID",
     "CustomerStore",
-    "count_customers",
     "delete_collection",
     "get_customer",
     "parse_customer_csv",
     "upsert_customers",
 ]
 
-CUSTOMERS_GENERATION = "customers_generation"
 MAX_CUSTOMER_ID = 255
 _BATCH = 1000
 
@@ -126,13 +124,6 @@ def get_customer(session: Session, collection: str, customer_id: str) -> Custome
     return row
 
 
-def count_customers(session: Session, collection: str) -> int:
-    query = (
-        select(func.count()).select_from(CustomerRow).where(CustomerRow.collection == collection)
-    )
-    return session.scalar(query) or 0
-
-
 def delete_collection(session: Session, collection: str) -> int:
     result = session.execute(delete(CustomerRow).where(CustomerRow.collection == collection))
     bump_stamp(session, CUSTOMERS_GENERATION)
@@ -145,10 +136,6 @@ class CustomerStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine.execution_options(readonly=True)
 
-    def stamp(self) -> str | None:
-        with self._engine.connect() as connection:
-            return _stamp(connection)
-
     def fields(self, collection: str, customer_id: str) -> dict[str, Any] | None:
         with self._engine.connect() as connection:
             value = connection.scalar(
@@ -157,7 +144,3 @@ class CustomerStore:
                 )
             )
         return dict(value) if value is not None else None
-
-
-def _stamp(connection: Connection) -> str | None:
-    return connection.scalar(select(SettingRow.value).where(SettingRow.key == CUSTOMERS_GENERATION))

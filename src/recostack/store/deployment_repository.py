@@ -10,7 +10,6 @@ API process polls.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,21 +18,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from recostack.errors import Conflict, Invalid, NotFound
+from recostack.serving.deployments.records import DeploymentRecord, DeploymentStatus, Environment
+from recostack.serving.stamps import DEPLOYMENTS_GENERATION
 from recostack.store.deployment_tables import (
     DeploymentRow,
-    DeploymentStatus,
-    Environment,
     ProjectRow,
 )
 from recostack.store.server_settings import bump_stamp
-from recostack.store.tables import ModelRow, SettingRow, utcnow
+from recostack.store.tables import ModelRow, utcnow
 
 __all__ = [
-    "DEPLOYMENTS_GENERATION",
     "PROJECT_FIELDS",
-    "DeploymentRecord",
     "DeploymentStore",
-    "count_deployments",
     "create_deployment",
     "create_project",
     "current_model_version",
@@ -50,7 +46,6 @@ __all__ = [
     "update_project",
 ]
 
-DEPLOYMENTS_GENERATION = "deployments_generation"
 PROJECT_FIELDS = (
     "description",
     "project_type",
@@ -217,10 +212,6 @@ def list_deployments(session: Session, project_id: str) -> list[DeploymentRow]:
     )
 
 
-def count_deployments(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(DeploymentRow)) or 0
-
-
 def update_deployment(session: Session, row: DeploymentRow, **changes: Any) -> DeploymentRow:
     """Set mutable columns (description, auto_deploy, settings, status, ...) and bump the stamp."""
     for name, value in changes.items():
@@ -291,40 +282,16 @@ def iso_time(value: datetime) -> str:
 # --- serving reads and lifecycle writes (plain SQL) -------------------------------
 
 
-@dataclass(frozen=True)
-class DeploymentRecord:
-    """One deployment version as serving sees it."""
-
-    pk: int
-    deployment_id: str
-    version: str
-    status: str
-    environment: str
-    error: str | None
-    model_ids: tuple[str, ...]
-    pending_model_version: str | None
-    settings: Mapping[str, Any] = field(default_factory=dict)
-
-
 class DeploymentStore:
-    """What :mod:`recostack.serving.deployment_serving` reads and writes."""
+    """What :mod:`recostack.serving.deployments` reads and writes."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._reader = engine.execution_options(readonly=True)
 
-    def stamp(self) -> str | None:
+    def records(self) -> list[DeploymentRecord]:
+        """Every deployment version (newest version last per deployment)."""
         with self._reader.connect() as connection:
-            return connection.scalar(
-                select(SettingRow.value).where(SettingRow.key == DEPLOYMENTS_GENERATION)
-            )
-
-    def records(self) -> tuple[str | None, list[DeploymentRecord]]:
-        """The stamp and every deployment version (newest version last per deployment)."""
-        with self._reader.connect() as connection:
-            stamp = connection.scalar(
-                select(SettingRow.value).where(SettingRow.key == DEPLOYMENTS_GENERATION)
-            )
             rows = connection.execute(
                 select(
                     DeploymentRow.id,
@@ -338,7 +305,7 @@ class DeploymentStore:
                     DeploymentRow.settings,
                 ).order_by(DeploymentRow.id)
             ).all()
-        return stamp, [
+        return [
             DeploymentRecord(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6]), r[7], r[8] or {})
             for r in rows
         ]

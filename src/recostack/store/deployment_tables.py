@@ -17,7 +17,6 @@ one metadata describes the whole store (migration ``0003_deployments``).
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -32,34 +31,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from recostack.serving.deployments.records import DeploymentStatus, Environment
 from recostack.store.tables import Base, JSONDocument, UTCDateTime, utcnow
 
 __all__ = [
     "CustomerRow",
     "DeploymentRow",
-    "DeploymentStatus",
-    "Environment",
     "PredictionLogRow",
     "ProjectRow",
     "ResponseLogRow",
 ]
-
-
-class DeploymentStatus(StrEnum):
-    PENDING = "PENDING"
-    DEPLOYING = "DEPLOYING"
-    ACTIVE = "ACTIVE"
-    STOPPED = "STOPPED"
-    FAILED = "FAILED"
-
-
-class Environment(StrEnum):
-    """``project_status``: where the deployment is pushed."""
-
-    EXPERIMENT = "experiment"
-    VALIDATE = "validate"
-    PRODUCTION = "production"
-    DISABLE = "disable"
 
 
 class ProjectRow(Base):

@@ -8,54 +8,21 @@ running API processes reload their key ring within a second.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from recostack.store.server_settings import KEYS_GENERATION, bump_stamp
-from recostack.store.tables import ApiKeyRow, Role, Slot, utcnow
+from recostack.serving.keys import KeyDigest, Role, Slot, hash_key, verify_key
+from recostack.serving.stamps import KEYS_GENERATION
+from recostack.store.server_settings import bump_stamp
+from recostack.store.tables import ApiKeyRow, utcnow
 
-__all__ = [
-    "KeyDigest",
-    "ensure_keys",
-    "generate_key",
-    "hash_key",
-    "read_key_digests",
-    "rotate_key",
-    "set_key",
-    "verify_key",
-]
-
-
-@dataclass(frozen=True, slots=True)
-class KeyDigest:
-    role: Role
-    slot: Slot
-    salt: bytes
-    digest: bytes
-    created_at: datetime
+__all__ = ["ensure_keys", "generate_key", "read_key_digests", "rotate_key", "set_key"]
 
 
 def generate_key() -> str:
     return secrets.token_urlsafe(32)
-
-
-def hash_key(key: str, salt: bytes) -> bytes:
-    return hashlib.sha256(salt + key.encode("utf-8", "surrogatepass")).digest()
-
-
-def verify_key(digests: tuple[KeyDigest, ...], key: str) -> Role | None:
-    """The role of ``key`` (admin wins), or ``None`` if it matches no stored key."""
-    role: Role | None = None
-    for entry in digests:
-        if hmac.compare_digest(hash_key(key, entry.salt), entry.digest) and role != Role.ADMIN:
-            role = entry.role
-    return role
 
 
 def set_key(session: Session, role: Role, slot: Slot, key: str) -> None:

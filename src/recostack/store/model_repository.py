@@ -9,16 +9,17 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from recostack.errors import NotFound
+from recostack.serving.models import canonical_model_id
 from recostack.store.server_settings import (
     MODELS_GENERATION,
     bump_stamp,
     get_default_model_id,
     set_default_model_id,
 )
-from recostack.store.tables import ModelRow, ModelStatus, TrainingJobRow, utcnow
+from recostack.store.tables import ModelRow, TrainingJobRow, utcnow
+from recostack.training.status import ModelStatus
 
 __all__ = [
-    "canonical_model_id",
     "count_models",
     "create_model",
     "delete_model_row",
@@ -103,13 +104,3 @@ def delete_model_row(session: Session, model_id: str) -> str:
     session.execute(delete(ModelRow).where(ModelRow.id == model_id))
     bump_stamp(session, MODELS_GENERATION)
     return model_id
-
-
-def canonical_model_id(value: str) -> str | None:
-    """``value`` as a lower-case hyphenated UUID, or ``None`` if it is not one."""
-    if len(value) > 64:
-        return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None

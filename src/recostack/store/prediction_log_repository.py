@@ -9,22 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select
 
 from recostack.store.deployment_tables import PredictionLogRow, ResponseLogRow
 
 __all__ = [
+    "LogKind",
     "count_predictions",
-    "count_responses",
     "insert_predictions",
     "insert_response",
-    "list_predictions",
-    "list_responses",
+    "list_log",
     "prediction_exists",
     "purge_logs",
 ]
+
+LogKind = Literal["predictions", "responses"]
 
 _P: Table = PredictionLogRow.__table__  # type: ignore[assignment]
 _R: Table = ResponseLogRow.__table__  # type: ignore[assignment]
@@ -73,28 +74,27 @@ def _page(
     return query.order_by(table.c.created_at.desc(), key.desc()).limit(limit)
 
 
-def list_predictions(
+#: a log, and the id column of its records (what a page's cursor names)
+_LOGS: dict[str, tuple[Table, str]] = {
+    "predictions": (_P, "request_id"),
+    "responses": (_R, "response_id"),
+}
+
+
+def list_log(
     connection: Connection,
+    log: LogKind,
     deployment_id: str,
     *,
     limit: int = 10,
-    last_log_request_id: str | None = None,
-    last_log_timestamp: datetime | None = None,
+    last_id: str | None = None,
+    last_time: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    query = _page(_P, "request_id", deployment_id, limit, last_log_request_id, last_log_timestamp)
-    return [dict(row._mapping) for row in connection.execute(query)]
-
-
-def list_responses(
-    connection: Connection,
-    deployment_id: str,
-    *,
-    limit: int = 10,
-    last_log_request_id: str | None = None,
-    last_log_timestamp: datetime | None = None,
-) -> list[dict[str, Any]]:
-    """Responses newest first; the cursor is the last response's (created_at, response_id)."""
-    query = _page(_R, "response_id", deployment_id, limit, last_log_request_id, last_log_timestamp)
+    """A page of a deployment's ``predictions`` or ``responses``, newest first, after the
+    record (``last_time``, ``last_id``: its request id, or response id) that ended the
+    previous page."""
+    table, id_column = _LOGS[log]
+    query = _page(table, id_column, deployment_id, limit, last_id, last_time)
     return [dict(row._mapping) for row in connection.execute(query)]
 
 
@@ -102,13 +102,6 @@ def count_predictions(connection: Connection, deployment_id: str | None = None) 
     query = select(func.count()).select_from(_P)
     if deployment_id is not None:
         query = query.where(_P.c.deployment_id == deployment_id)
-    return int(connection.scalar(query) or 0)
-
-
-def count_responses(connection: Connection, deployment_id: str | None = None) -> int:
-    query = select(func.count()).select_from(_R)
-    if deployment_id is not None:
-        query = query.where(_R.c.deployment_id == deployment_id)
     return int(connection.scalar(query) or 0)
 
 

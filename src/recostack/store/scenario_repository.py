@@ -13,27 +13,27 @@ is one transaction, and every write
 3. after the commit calls ``on_change`` (the process's scenario cache reloads
    at once; other processes see the new stamp on their next poll).
 
-:class:`StoreScenarioSource` is what the per-process cache reads: the stamp
-(one tiny query per poll) and a :class:`ScenarioSnapshot` of everything.
+:func:`read_scenario_snapshot` is what the per-process cache reads: a
+:class:`~recostack.rules.ScenarioSnapshot` of everything, as of its stamp.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from recostack.errors import Conflict, Invalid, NotFound
 from recostack.rules import (
     RECO_TYPES,
-    ConditionScenario,
     Scenario,
+    ScenarioSnapshot,
     ab_tests_used,
     check_probability_a,
     dump_scenario,
@@ -41,9 +41,9 @@ from recostack.rules import (
     referrers,
     validate_scenario_graph,
 )
+from recostack.serving.stamps import SCENARIOS_GENERATION
 from recostack.store.engine import Database
 from recostack.store.scenario_tables import (
-    SCENARIOS_GENERATION,
     AbTestRow,
     DefaultScenarioRow,
     ScenarioRow,
@@ -52,15 +52,11 @@ from recostack.store.server_settings import bump_stamp
 from recostack.store.tables import SettingRow, utcnow
 
 __all__ = [
-    "EMPTY_SNAPSHOT",
     "AbTestParams",
-    "ScenarioSnapshot",
     "ScenarioStore",
-    "StoreScenarioSource",
     "StoredScenario",
     "check_reco_type",
     "read_scenario_snapshot",
-    "read_scenarios_stamp",
 ]
 
 logger = logging.getLogger(__name__)
@@ -100,39 +96,6 @@ class StoredScenario:
         }
 
 
-@dataclass(frozen=True)
-class ScenarioSnapshot:
-    """Everything the rules need per request, as of one stamp (read-only)."""
-
-    stamp: str | None
-    scenarios: Mapping[str, Mapping[str, Scenario]]
-    defaults: Mapping[str, str]
-    ab_tests: Mapping[str, AbTestParams]
-    probabilities: Mapping[str, float] = field(init=False)
-    #: the recommendation types that have a condition scenario (they need n_ratings)
-    with_conditions: frozenset[str] = field(init=False)
-    #: derived results kept for this snapshot's life (e.g. resolved rules), by key
-    memo: dict[Any, Any] = field(init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        probabilities = {i: t.probability_a for i, t in self.ab_tests.items()}
-        object.__setattr__(self, "probabilities", probabilities)
-        with_conditions = frozenset(
-            reco_type
-            for reco_type, scenarios in self.scenarios.items()
-            if any(isinstance(s, ConditionScenario) for s in scenarios.values())
-        )
-        object.__setattr__(self, "with_conditions", with_conditions)
-        object.__setattr__(self, "memo", {})
-
-    def of_type(self, reco_type: str) -> Mapping[str, Scenario]:
-        return self.scenarios.get(reco_type, _NO_SCENARIOS)
-
-
-_NO_SCENARIOS: Mapping[str, Scenario] = {}
-EMPTY_SNAPSHOT = ScenarioSnapshot(None, {}, {}, {})
-
-
 def check_reco_type(reco_type: str) -> str:
     if reco_type not in RECO_TYPES:
         raise Invalid(
@@ -151,13 +114,11 @@ def _check_name(name: str) -> str:
 # --- reading everything (the cache) --------------------------------------------------
 
 
-def read_scenarios_stamp(connection: Connection) -> str | None:
-    return connection.scalar(select(SettingRow.value).where(SettingRow.key == SCENARIOS_GENERATION))
-
-
 def read_scenario_snapshot(connection: Connection) -> ScenarioSnapshot:
     """The stamp first, then the rows: a write in between only causes one more reload."""
-    stamp = read_scenarios_stamp(connection)
+    stamp = connection.scalar(
+        select(SettingRow.value).where(SettingRow.key == SCENARIOS_GENERATION)
+    )
     scenarios: dict[str, dict[str, Scenario]] = {}
     for reco_type, name, body in connection.execute(
         select(ScenarioRow.reco_type, ScenarioRow.name, ScenarioRow.body)
@@ -173,25 +134,12 @@ def read_scenario_snapshot(connection: Connection) -> ScenarioSnapshot:
         )
     }
     ab_tests = {
-        row.id: AbTestParams(row.id, row.name, row.probability_a, row.created_at)
-        for row in connection.execute(select(AbTestRow))
+        test_id: probability_a
+        for test_id, probability_a in connection.execute(
+            select(AbTestRow.id, AbTestRow.probability_a)
+        )
     }
     return ScenarioSnapshot(stamp, scenarios, defaults, ab_tests)
-
-
-class StoreScenarioSource:
-    """The store as :class:`recostack.serving.scenario_cache.ScenarioCache` reads it."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine.execution_options(readonly=True)
-
-    def stamp(self) -> str | None:
-        with self._engine.connect() as connection:
-            return read_scenarios_stamp(connection)
-
-    def snapshot(self) -> ScenarioSnapshot:
-        with self._engine.connect() as connection:
-            return read_scenario_snapshot(connection)
 
 
 # --- the admin service ---------------------------------------------------------------

@@ -17,10 +17,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from recostack.store.tables import Base, JSONDocument, UTCDateTime, utcnow
 
-__all__ = ["SCENARIOS_GENERATION", "AbTestRow", "DefaultScenarioRow", "ScenarioRow"]
+__all__ = ["AbTestRow", "DefaultScenarioRow", "ScenarioRow"]
 
 #: the ``settings`` key stamped on every write to these tables
-SCENARIOS_GENERATION = "scenarios_generation"
 
 
 class ScenarioRow(Base):

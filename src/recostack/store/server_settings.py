@@ -14,21 +14,15 @@ import uuid
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
+from recostack.serving.stamps import DEFAULT_MODEL_ID, MODELS_GENERATION
 from recostack.store.tables import SettingRow
 
 __all__ = [
-    "DEFAULT_MODEL_ID",
-    "KEYS_GENERATION",
-    "MODELS_GENERATION",
     "bump_stamp",
     "get_default_model_id",
     "read_server_settings",
     "set_default_model_id",
 ]
-
-DEFAULT_MODEL_ID = "default_model_id"
-MODELS_GENERATION = "models_generation"
-KEYS_GENERATION = "keys_generation"
 
 
 def _set(session: Session, key: str, value: str | None) -> None:

@@ -1,50 +1,47 @@
-"""What the serving layer reads from the store, in plain SQL (no ORM).
+"""What the serving layer reads from the store (and writes: deployment states, logs).
 
-:class:`StoreSource` implements :class:`recostack.serving.state.ServingSource`:
-one small query per refresh tick, and one per model cache miss.
+:func:`serving_sources` gives :class:`~recostack.serving.ServingSources`
+over one engine: plain SQL, one small query per stamp poll, one per cache
+miss.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
 
-from recostack.store.key_repository import KeyDigest, read_key_digests
-from recostack.store.model_repository import canonical_model_id
+from recostack.rules import ScenarioSnapshot
+from recostack.serving import ServingSources
+from recostack.serving.keys import KeyDigest
+from recostack.store.customer_repository import CustomerStore
+from recostack.store.deployment_repository import DeploymentStore
+from recostack.store.key_repository import read_key_digests
+from recostack.store.prediction_log_repository import insert_predictions, purge_logs
+from recostack.store.scenario_repository import read_scenario_snapshot
 from recostack.store.server_settings import read_server_settings
-from recostack.store.tables import ModelRow, ModelStatus
+from recostack.store.tables import ModelRow
+from recostack.training.status import ModelStatus
 
-__all__ = ["StoreSource"]
+__all__ = ["StoreModels", "serving_sources"]
 
 
-class StoreSource:
+class StoreModels:
+    """:class:`~recostack.serving.models.ModelSource` over the models table."""
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine.execution_options(readonly=True)
 
-    def server_settings(self) -> dict[str, str | None]:
-        with self._engine.connect() as connection:
-            return read_server_settings(connection)
-
-    def key_digests(self) -> tuple[KeyDigest, ...]:
-        with self._engine.connect() as connection:
-            return read_key_digests(connection)
-
-    def model_status(self, model_id: str) -> tuple[str, str, str | None] | None:
-        """(canonical id, status, status message) of a model, ``None`` if there is none."""
-        canonical = canonical_model_id(model_id)
-        if canonical is None:
-            return None
+    def model_status(self, model_id: str) -> tuple[str, str | None] | None:
         with self._engine.connect() as connection:
             row = connection.execute(
-                select(ModelRow.id, ModelRow.status, ModelRow.status_message).where(
-                    ModelRow.id == canonical
-                )
+                select(ModelRow.status, ModelRow.status_message).where(ModelRow.id == model_id)
             ).first()
-        return None if row is None else (row[0], row[1], row[2])
+        return None if row is None else (row[0], row[1])
 
     def completed_among(self, model_ids: Collection[str]) -> set[str]:
-        """Which of ``model_ids`` still exist and are Completed."""
         if not model_ids:
             return set()
         with self._engine.connect() as connection:
@@ -54,3 +51,38 @@ class StoreSource:
                 )
             )
             return {row[0] for row in rows}
+
+
+def serving_sources(engine: Engine) -> ServingSources:
+    reader = engine.execution_options(readonly=True)
+
+    def stamps() -> dict[str, str | None]:
+        with reader.connect() as connection:
+            return read_server_settings(connection)
+
+    def key_digests() -> tuple[KeyDigest, ...]:
+        with reader.connect() as connection:
+            return read_key_digests(connection)
+
+    def scenarios() -> ScenarioSnapshot:
+        with reader.connect() as connection:
+            return read_scenario_snapshot(connection)
+
+    def write_predictions(batch: Sequence[Mapping[str, Any]]) -> None:
+        with engine.begin() as connection:
+            insert_predictions(connection, batch)
+
+    def purge(deployment_id: str, before: datetime) -> int:
+        with engine.begin() as connection:
+            return purge_logs(connection, deployment_id, before)
+
+    return ServingSources(
+        stamps=stamps,
+        key_digests=key_digests,
+        models=StoreModels(engine),
+        scenarios=scenarios,
+        deployments=DeploymentStore(engine),
+        customers=CustomerStore(engine),
+        write_predictions=write_predictions,
+        purge_logs=purge,
+    )

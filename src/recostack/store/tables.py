@@ -19,28 +19,18 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from recostack.training.status import ModelStatus
+
 __all__ = [
     "ApiKeyRow",
     "Base",
     "JobStatus",
     "ModelRow",
-    "ModelStatus",
-    "Role",
     "SettingRow",
-    "Slot",
     "TrainingJobRow",
     "UTCDateTime",
     "utcnow",
 ]
-
-
-class ModelStatus(StrEnum):
-    """A model's status, as the reference spells it."""
-
-    CREATED = "Created"
-    IN_PROGRESS = "InProgress"
-    COMPLETED = "Completed"
-    FAILED = "Failed"
 
 
 class JobStatus(StrEnum):
@@ -48,16 +38,6 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    RECOMMEND = "recommend"
-
-
-class Slot(StrEnum):
-    PRIMARY = "primary"
-    SECONDARY = "secondary"
 
 
 def utcnow() -> datetime:

@@ -3,15 +3,16 @@
 :class:`TrainedModel` is the edge where external string ids meet the
 index-level :class:`~recostack.algorithms.item_item.ItemItemModel`. It is
 saved as a directory of ``.npy`` arrays (loaded memory-mapped, never
-pickled) and one ``model.json``; it is read-only once built, so a single
-instance serves concurrent requests.
+pickled) and one ``model.json``; it is read-only once built (nothing in it
+changes after construction), so a single instance serves concurrent
+requests.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,19 +108,8 @@ class TrainedModel:
         self.properties = properties or {}
         self.parameters = parameters or {}
         self.statistics = statistics or {}
-        self._item_properties: ItemProperties | None = None
-        #: what the serving layer derives from this loaded model and keeps with it
-        #: (compiled rule scorers, by key); the owner bounds its own entries
-        self.serving_memo: dict[Hashable, Any] = {}
-
-    @property
-    def item_properties(self) -> ItemProperties:
-        """Catalog properties prepared for business rules (built once, on first use)."""
-        if self._item_properties is None:
-            self._item_properties = ItemProperties(self.properties, n_items=self.n_items).prepare(
-                numeric=True
-            )
-        return self._item_properties
+        #: catalog properties prepared for business rules
+        self.item_properties = ItemProperties(self.properties, n_items=self.n_items)
 
     # ---------------------------------------------------------------- sizing
     @property

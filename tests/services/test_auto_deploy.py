@@ -6,13 +6,17 @@ from typing import Any
 
 import pytest
 
-from recostack.store import auto_deploy as auto_deploy_module
+from recostack.services import auto_deploy as auto_deploy_module
+from recostack.services.auto_deploy import AUTO_DEPLOY_SOURCE, auto_deploy_model
+from recostack.serving.deployments.records import Environment
+from recostack.serving.stamps import DEPLOYMENTS_GENERATION
 from recostack.store import deployment_repository as repo
-from recostack.store.auto_deploy import AUTO_DEPLOY_SOURCE, auto_deploy_model
-from recostack.store.deployment_tables import DeploymentRow, Environment
+from recostack.store.deployment_tables import DeploymentRow
 from recostack.store.engine import Database
 from recostack.store.model_repository import create_model, update_model_status
-from recostack.store.tables import ModelRow, ModelStatus
+from recostack.store.serving_source import serving_sources
+from recostack.store.tables import ModelRow
+from recostack.training.status import ModelStatus
 
 PROJECT = "shop"
 
@@ -68,7 +72,7 @@ def project(db: Database) -> str:
 def test_a_better_model_is_promoted_like_set_model_version(db: Database, project: str) -> None:
     served = _model(db, 0.4)
     pk = _deployment(db, served)
-    stamp = repo.DeploymentStore(db.engine).stamp()
+    stamp = _deployments_stamp(db)
     new = _model(db, 0.5)
     [outcome] = auto_deploy_model(db, new)
     assert (outcome.deployment_id, outcome.version, outcome.decision) == ("web", "1", "promoted")
@@ -79,14 +83,14 @@ def test_a_better_model_is_promoted_like_set_model_version(db: Database, project
     assert repo.current_model_version(row.history) == new
     assert row.last_auto_deploy == outcome.to_json()
     assert row.last_auto_deploy["decision"] == "promoted" and row.last_auto_deploy["at"]
-    assert repo.DeploymentStore(db.engine).stamp() != stamp  # what serving polls
+    assert _deployments_stamp(db) != stamp  # what serving polls
     assert auto_deploy_model(db, new) == []  # already the primary model
 
 
 def test_a_regression_is_recorded_and_changes_nothing_else(db: Database, project: str) -> None:
     served = _model(db, 0.5)
     pk = _deployment(db, served)
-    stamp = repo.DeploymentStore(db.engine).stamp()
+    stamp = _deployments_stamp(db)
     worse = _model(db, 0.25)
     [outcome] = auto_deploy_model(db, worse)
     row = _row(db, pk)
@@ -95,7 +99,7 @@ def test_a_regression_is_recorded_and_changes_nothing_else(db: Database, project
     assert row.last_auto_deploy["decision"] == "skipped"
     assert row.last_auto_deploy["modelVersion"] == worse
     assert "0.25" in outcome.reason and "0.5" in outcome.reason
-    assert repo.DeploymentStore(db.engine).stamp() == stamp  # serving need not rebuild
+    assert _deployments_stamp(db) == stamp  # serving need not rebuild
 
 
 def test_which_deployments_take_part(db: Database, project: str) -> None:
@@ -172,3 +176,8 @@ def test_deleting_a_project_releases_its_models(db: Database, project: str) -> N
     with db.sessions() as session:
         rows = [session.get(ModelRow, m) for m in (model_id, other)]
         assert [r.project_id if r is not None else "gone" for r in rows] == [None, None]
+
+
+def _deployments_stamp(db: Database) -> str | None:
+    """What serving polls to see a deployment change."""
+    return serving_sources(db.engine).stamps().get(DEPLOYMENTS_GENERATION)

@@ -13,7 +13,7 @@ serving the model as its primary one, gets a decision:
   history entry tagged ``"source": "auto_deploy"``. For an ACTIVE
   deployment that is all it takes: each API process sees the stamp change
   and loads the new model before its live entry is swapped, so no request
-  is dropped (:class:`~recostack.serving.deployment_serving.DeploymentServing`);
+  is dropped (:class:`~recostack.serving.deployments.live.LiveDeployments`);
 * the decision, promoted or skipped and why, is kept on the row
   (``last_auto_deploy``, ``lastAutoDeploy`` in the describe body).
 
@@ -33,10 +33,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recostack.evaluation.metrics_check import MetricsCheck, check_metrics
+from recostack.serving.deployments.records import Environment
 from recostack.store.deployment_repository import iso_time, record_promotion
-from recostack.store.deployment_tables import DeploymentRow, Environment
+from recostack.store.deployment_tables import DeploymentRow
 from recostack.store.engine import Database
-from recostack.store.tables import ModelRow, ModelStatus, utcnow
+from recostack.store.tables import ModelRow, utcnow
+from recostack.training.status import ModelStatus
 
 __all__ = ["AUTO_DEPLOY_SOURCE", "AutoDeployOutcome", "auto_deploy_model"]
 

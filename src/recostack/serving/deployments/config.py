@@ -39,7 +39,6 @@ __all__ = [
     "PREDICTION_ARGUMENTS",
     "DeploymentConfig",
     "merge_arguments",
-    "validate_settings",
 ]
 
 PREDICTION_ARGUMENTS = frozenset(
@@ -220,17 +219,18 @@ class DeploymentConfig:
         self,
         model: TrainedModel,
         record: Mapping[str, Any],
-        found: bool,
         known: WhitelistIndices | None = None,
     ) -> np.ndarray | None:
         """The items this customer may receive, as a mask (``None``: no restriction).
 
+        ``record`` is :meth:`customer_record`'s: a customer who is not found
+        gets the lookup defaults' whitelist, as every other default.
         ``known`` remembers the item indices of whitelists seen before with
         this model (customers come back; their lists are parsed once).
         """
         if self.whitelist_field is None:
             return None
-        listed = record.get(self.whitelist_field) if found else None
+        listed = record.get(self.whitelist_field)
         if listed is None or listed == "":
             return None if self.whitelist_when_missing == "all" else np.zeros(model.n_items, bool)
         indices = (known or WhitelistIndices(0)).indices(model, listed)
@@ -275,7 +275,3 @@ def _hashable(listed: Any) -> tuple[Any, ...] | None:
     except TypeError:
         return None
     return key
-
-
-def validate_settings(settings: Mapping[str, Any], n_models: int) -> DeploymentConfig:
-    return DeploymentConfig.parse(settings, n_models)

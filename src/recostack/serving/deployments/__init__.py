@@ -1,0 +1,1 @@
+"""Serving through deployments: live versions, their lifecycle, customer lookup, recommend."""

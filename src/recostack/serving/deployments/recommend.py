@@ -1,0 +1,159 @@
+"""Recommending through a deployment: its own steps around the one pipeline.
+
+A request goes, in this order: customer lookup (defaults for a missing
+customer, virtual variables) → model selector → default prediction
+arguments / overrides → whitelist (an allowed mask) → the
+:class:`~recostack.serving.recommend.Recommender` (rules and scenarios,
+scoring) → the answer, whose log record is queued
+(:class:`~recostack.serving.prediction_logger.PredictionLogger`).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from recostack.rules import RecoType, RuleOptions, RuntimeRules
+from recostack.serving.deployments.config import DeploymentConfig
+from recostack.serving.deployments.customers import CustomerCache
+from recostack.serving.deployments.live import LiveDeployments
+from recostack.serving.prediction_logger import PredictionLogger
+from recostack.serving.recommend import DEFAULT_COUNT, Recommender, RecommendRequest
+from recostack.training.trained_model import UsageEvent
+
+__all__ = ["DeploymentRecommender", "DeploymentRequest"]
+
+
+@dataclass(frozen=True)
+class DeploymentRequest:
+    """One recommend call: who, seeded by what, and the arguments it gave."""
+
+    user_id: str | None = None
+    customer_id: str | None = None
+    item_id: str | None = None
+    events: Sequence[UsageEvent] = ()
+    session_id: str | None = None
+    #: only the prediction arguments the request set (see ``PREDICTION_ARGUMENTS``)
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def lookup_id(self) -> str | None:
+        return self.customer_id or self.user_id
+
+    @property
+    def reco_type(self) -> RecoType:
+        if self.item_id is not None:
+            return "item_to_items"
+        return "profile_to_items" if self.user_id else "session_to_items"
+
+
+def _options(
+    request: DeploymentRequest, config: DeploymentConfig, args: Mapping[str, Any]
+) -> RuleOptions:
+    """The request's arguments, then the deployment's rules (runtime params first)."""
+    exclude = args.get("exclude_rated_items")
+    runtime = RuntimeRules(
+        filters=(*tuple(args.get("filters") or ()), *config.filters),
+        reranking=(*tuple(args.get("reranking") or ()), *config.reranking),
+        exclude_rated_items=config.exclude_rated_items if exclude is None else bool(exclude),
+    )
+    return RuleOptions(
+        request.reco_type,
+        runtime,
+        args.get("scenario") or None,
+        bool(args.get("skip_default_scenario")),
+        config.default_scenario,
+    )
+
+
+class DeploymentRecommender:
+    def __init__(
+        self,
+        live: LiveDeployments,
+        customers: CustomerCache,
+        recommender: Recommender,
+        prediction_logger: PredictionLogger | None,
+    ) -> None:
+        self.live = live
+        self.customers = customers
+        self.recommender = recommender
+        self.prediction_logger = prediction_logger
+
+    async def recommend(
+        self,
+        deployment_id: str,
+        request: DeploymentRequest,
+        version: str | None = None,
+        *,
+        started: float | None = None,
+    ) -> dict[str, Any]:
+        """Answer ``request`` through the deployment (``version``, or the newest ACTIVE)."""
+        started = time.perf_counter() if started is None else started
+        live = self.live.get(deployment_id, version)
+        config, record = live.config, live.record
+        # 1. customer lookup, with defaults and virtual variables
+        customer = None
+        if config.collection is not None and request.lookup_id is not None:
+            customer = await self.customers.lookup(config.collection, request.lookup_id)
+        fields = config.customer_record(customer)
+        # 2. model selector
+        index = config.model_index(fields)
+        model, model_id = live.models[index], record.model_ids[index]
+        # 3. default prediction arguments / overrides
+        args = config.arguments(request.arguments)
+        # 4. whitelist
+        allowed = config.whitelist_mask(model, fields, live.whitelists[index])
+        # 5. rules, scenarios and scores: the one pipeline
+        answer = self.recommender.answer(
+            model_id,
+            model,
+            RecommendRequest(
+                _options(request, config, args),
+                int(args.get("count") or DEFAULT_COUNT),
+                request.item_id,
+                request.events,
+                request.user_id,
+                request.session_id,
+            ),
+            allowed=allowed,
+        )
+        items = [
+            {"itemId": item_id, "score": score, "rank": rank}
+            for rank, (item_id, score) in enumerate(
+                zip(answer.item_ids, answer.scores, strict=True), start=1
+            )
+        ]
+        request_id = str(uuid.uuid4())
+        body: dict[str, Any] = {
+            "requestId": request_id,
+            "deploymentId": record.deployment_id,
+            "version": record.version,
+            "modelId": model_id,
+            "items": items,
+            "customerFound": customer is not None,
+        }
+        if answer.rules.scenarios:
+            body["scenario"] = answer.rules.trace()
+        # 6. the log
+        if config.logging and self.prediction_logger is not None:
+            context = dict(args.get("context") or {})
+            if args.get("channel") is not None:
+                context["channel"] = args["channel"]
+            self.prediction_logger.log(
+                {
+                    "request_id": request_id,
+                    "deployment_id": record.deployment_id,
+                    "version": record.version,
+                    "model_id": model_id,
+                    "user_id": request.lookup_id,
+                    "items": items,
+                    "context": context,
+                    "created_at": datetime.now(UTC),
+                    "latency_ms": (time.perf_counter() - started) * 1000.0,
+                }
+            )
+        return body

@@ -1,0 +1,98 @@
+"""Everything one API process holds to serve, built once per app.
+
+:class:`Serving` wires the request-path pieces onto the store as serving
+reads it (:class:`ServingSources`, implemented by
+``recostack.store.serving_source``): the stamp poller every cache follows,
+the key ring, the served models, the scenario snapshot, the one recommend
+pipeline, the live deployments with their lifecycle and customer lookup,
+and the prediction logger. :meth:`Serving.start` and :meth:`Serving.stop`
+belong to the app's lifespan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from recostack.rules import ScenarioSnapshot
+from recostack.serving.deployments.customers import CustomerCache, CustomerSource
+from recostack.serving.deployments.lifecycle import DeploymentLifecycle
+from recostack.serving.deployments.live import DeploymentSource, LiveDeployments
+from recostack.serving.deployments.recommend import DeploymentRecommender
+from recostack.serving.deployments.retention import LogRetention
+from recostack.serving.keys import KeyDigest, KeyRing, Role
+from recostack.serving.model_cache import ModelCache
+from recostack.serving.models import ModelSource, ServedModels
+from recostack.serving.prediction_logger import PredictionLogger
+from recostack.serving.recommend import Recommender
+from recostack.serving.rule_caches import ScorerCache
+from recostack.serving.scenario_cache import ScenarioCache
+from recostack.serving.stamps import StampPoller, Stamps
+
+__all__ = ["Serving", "ServingSources"]
+
+
+@dataclass(frozen=True)
+class ServingSources:
+    """The store, as serving reads (and, for deployments and logs, writes) it."""
+
+    stamps: Callable[[], Stamps]
+    key_digests: Callable[[], tuple[KeyDigest, ...]]
+    models: ModelSource
+    scenarios: Callable[[], ScenarioSnapshot]
+    deployments: DeploymentSource
+    customers: CustomerSource
+    write_predictions: Callable[[Sequence[Mapping[str, Any]]], None]
+    purge_logs: Callable[[str, datetime], int]
+
+
+class Serving:
+    def __init__(
+        self,
+        sources: ServingSources,
+        models_dir: Path,
+        *,
+        model_cache_bytes: int,
+        refresh_seconds: float = 0.5,
+    ) -> None:
+        self.poller = StampPoller(sources.stamps, refresh_seconds=refresh_seconds)
+        self.keys = KeyRing(sources.key_digests)
+        self.scorers = ScorerCache()
+        cache = ModelCache(model_cache_bytes, on_drop=self.scorers.forget)
+        self.models = ServedModels(sources.models, models_dir, cache, self.poller)
+        self.scenarios = ScenarioCache(sources.scenarios, self.poller)
+        self.recommender = Recommender(self.models, self.scenarios, self.scorers)
+        self.live = LiveDeployments(sources.deployments, self.models.load, self.poller)
+        self.lifecycle = DeploymentLifecycle(self.live)
+        self.customers = CustomerCache(sources.customers)
+        self.prediction_logger = PredictionLogger(sources.write_predictions)
+        self.deployments = DeploymentRecommender(
+            self.live, self.customers, self.recommender, self.prediction_logger
+        )
+        self.retention = LogRetention(self.live, sources.purge_logs)
+        for subscriber in (
+            self.keys,
+            self.models,
+            self.scenarios,
+            self.customers,
+            self.live,
+            self.retention,
+        ):
+            self.poller.subscribe(subscriber)
+
+    def role_for(self, key: str) -> Role | None:
+        """The role of an API key (``None``: no such key), from the in-memory key ring."""
+        self.poller.ensure_fresh()
+        return self.keys.role_for(key)
+
+    def start(self) -> None:
+        self.prediction_logger.start()
+        self.poller.start()
+
+    def stop(self) -> None:
+        self.poller.stop()
+        self.lifecycle.wait_for_tasks(10)
+        self.prediction_logger.stop()
