@@ -129,3 +129,32 @@ def test_overrides_rules_and_events(
         ).status_code
         == 404
     )
+
+
+def test_a_missing_customer_gets_every_lookup_default_the_whitelist_too(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    recommend_headers: dict[str, str],
+    trained_model: dict[str, Any],
+    deploy: Callable[..., dict[str, Any]],
+) -> None:
+    """Regression: the defaults are "to be used if the customer lookup fails"; a missing
+    customer used to get unrestricted items while the model selector used the defaults."""
+    loaded = client.put("/api/customers/crm?key=customer", content=CUSTOMERS, headers=admin_headers)
+    assert loaded.status_code == 200
+    deploy(
+        trained_model["id"],
+        parameter_access={
+            "collection": "crm",
+            "lookup_defaults": {"white_list": "item4;item6"},
+        },
+        whitelist={"field": "white_list", "when_missing": "all"},
+    )
+    stranger = _ask(client, recommend_headers, customerId="nobody", itemId="item1")
+    assert stranger["customerFound"] is False
+    assert set(_ids(stranger)) == {"item4", "item6"}
+    # a found customer without the field gets the default list, one with a list keeps it
+    bob = _ask(client, recommend_headers, userId="bob", itemId="item1")
+    assert set(_ids(bob)) == {"item4", "item6"}
+    alice = _ask(client, recommend_headers, userId="alice", itemId="item1")
+    assert set(_ids(alice)) <= {"item2", "item3", "item5"} and _ids(alice)

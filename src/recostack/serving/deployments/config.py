@@ -198,11 +198,13 @@ class DeploymentConfig:
 
     # --- the per-request steps, in the order they run -------------------------------
     def customer_record(self, found: Mapping[str, Any] | None) -> dict[str, Any]:
-        """The looked-up record (or the defaults), its fields selected, virtual variables added."""
+        """The looked-up record's fields selected over the defaults (a missing customer gets
+        every default; a found one, the defaults of the fields it lacks or leaves empty),
+        virtual variables added."""
         record = dict(self.lookup_defaults)
         if found is not None:
             chosen = self.lookup_fields or tuple(found)
-            record.update({f: found[f] for f in chosen if f in found})
+            record.update({f: found[f] for f in chosen if found.get(f) not in (None, "")})
         for variable in self.virtual_variables:
             record[variable.name] = variable.value(record)
         return record
