@@ -20,6 +20,7 @@ Everything is vectorised over users: the relevant items become sorted keys
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,3 +165,18 @@ def mean_over_evaluated(values: FloatArray, evaluated: BoolArray) -> float:
     if not evaluated.any():
         return 0.0
     return float(values[evaluated].mean())
+
+
+#: a metric over a hit matrix: one value per user (NaN for skipped users)
+HitsMetric = Callable[[RankedHits, int], FloatArray]
+
+
+def per_user_of(metric: HitsMetric, recs: npt.ArrayLike, truth: Any, k: int) -> FloatArray:
+    """``metric`` of every user (row of ``recs``); NaN where the truth row is empty."""
+    return metric(ranked_hits(recs, truth, k), k)
+
+
+def mean_of(metric: HitsMetric, recs: npt.ArrayLike, truth: Any, k: int) -> float:
+    """The mean of ``metric`` over the users with at least one relevant item."""
+    hits = ranked_hits(recs, truth, k)
+    return mean_over_evaluated(metric(hits, k), hits.evaluated)

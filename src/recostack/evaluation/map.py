@@ -28,9 +28,9 @@ from recostack.evaluation._hits import (
     FloatArray,
     RankedHits,
     check_k,
-    mean_over_evaluated,
+    mean_of,
+    per_user_of,
     per_user_ratio,
-    ranked_hits,
 )
 
 __all__ = [
@@ -66,12 +66,12 @@ def per_user_legacy_from_hits(hits: RankedHits, k: int) -> FloatArray:
 
 def per_user_at_k(recs: npt.ArrayLike, truth: Any, k: int) -> FloatArray:
     """AP@k of every user (row of ``recs``); NaN where the truth row is empty."""
-    return per_user_at_k_from_hits(ranked_hits(recs, truth, k), k)
+    return per_user_of(per_user_at_k_from_hits, recs, truth, k)
 
 
 def per_user_legacy(recs: npt.ArrayLike, truth: Any, k: int) -> FloatArray:
     """Legacy AP of every user (row of ``recs``); NaN where the truth row is empty."""
-    return per_user_legacy_from_hits(ranked_hits(recs, truth, k), k)
+    return per_user_of(per_user_legacy_from_hits, recs, truth, k)
 
 
 def map_at_k(recs: npt.ArrayLike, truth: Any, k: int) -> float:
@@ -82,8 +82,7 @@ def map_at_k(recs: npt.ArrayLike, truth: Any, k: int) -> float:
     >>> map_at_k(np.array([[3, 2]]), truth, 2)  # (1/1) / min(3, 2)
     0.5
     """
-    hits = ranked_hits(recs, truth, k)
-    return mean_over_evaluated(per_user_at_k_from_hits(hits, k), hits.evaluated)
+    return mean_of(per_user_at_k_from_hits, recs, truth, k)
 
 
 def map_legacy(recs: npt.ArrayLike, truth: Any, k: int) -> float:
@@ -94,8 +93,7 @@ def map_legacy(recs: npt.ArrayLike, truth: Any, k: int) -> float:
     >>> round(map_legacy(np.array([[3, 2]]), truth, 2), 4)  # (1/1) / 3
     0.3333
     """
-    hits = ranked_hits(recs, truth, k)
-    return mean_over_evaluated(per_user_legacy_from_hits(hits, k), hits.evaluated)
+    return mean_of(per_user_legacy_from_hits, recs, truth, k)
 
 
 #: The module's metric under the package-wide names: MAP@k.

@@ -20,9 +20,9 @@ from recostack.evaluation._hits import (
     FloatArray,
     RankedHits,
     check_k,
-    mean_over_evaluated,
+    mean_of,
+    per_user_of,
     per_user_ratio,
-    ranked_hits,
 )
 
 __all__ = ["measure", "per_user", "per_user_from_hits"]
@@ -37,7 +37,7 @@ def per_user_from_hits(hits: RankedHits, k: int) -> FloatArray:
 
 def per_user(recs: npt.ArrayLike, truth: Any, k: int) -> FloatArray:
     """Precision@k of every user (row of ``recs``); NaN where the truth row is empty."""
-    return per_user_from_hits(ranked_hits(recs, truth, k), k)
+    return per_user_of(per_user_from_hits, recs, truth, k)
 
 
 def measure(recs: npt.ArrayLike, truth: Any, k: int) -> float:
@@ -48,5 +48,4 @@ def measure(recs: npt.ArrayLike, truth: Any, k: int) -> float:
     >>> round(measure(np.array([[3, 2, 1]]), truth, 3), 4)  # 2 hits / 3
     0.6667
     """
-    hits = ranked_hits(recs, truth, k)
-    return mean_over_evaluated(per_user_from_hits(hits, k), hits.evaluated)
+    return mean_of(per_user_from_hits, recs, truth, k)
