@@ -18,12 +18,12 @@ Targets (issue 3): Recostack fit ≤ 0.5× the reference's on the same data;
 the 10M-event fit ≤ 120 s with peak RSS ≤ 6 GB.
 
 EASE (issue 17; λ = 400, 0/1 interactions, float64) is measured on
-ML-100K and ``zipf-2m`` (20k items: the dense matrix alone is 3.2 GB),
-unpruned and with rows pruned to 500 weights (``--algorithms ease`` runs
-only these); its fit time includes id mapping, the Gram matrix, the
-in-place Cholesky inverse and building the sorted rows. ``zipf-10m`` (50k
-items, 20 GB dense) is past this machine's line: the fit refuses before
-allocating, naming ``easeMaxItems``.
+ML-100K, ``zipf-2m`` (20k items: the dense matrix alone is 3.2 GB) and
+``zipf-10m`` (50k items, 20 GB dense: past the default ``max_items`` of
+20,000, so the 20,000 most popular items are modelled), with rows pruned
+to 500 weights and unpruned (``--ease-neighbors``; ``--algorithms ease``
+runs only these); its fit time includes id mapping, the Gram matrix, the
+in-place Cholesky inverse and filling the sorted rows.
 """
 
 from __future__ import annotations
