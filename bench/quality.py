@@ -316,7 +316,9 @@ def split_check(ref, frame: pd.DataFrame, split: Split) -> dict[str, Any]:
 
 def chrono_rows(ref, frame: pd.DataFrame, args: Any) -> tuple[list[dict], dict[str, Any]]:
     """The main models on ``python_chrono_split(ratio=0.8)``: each user's latest 20 % held out."""
-    train, test = ref.python_chrono_split(
+    from recommenders.datasets.python_splitters import python_chrono_split  # after ref's alias
+
+    train, test = python_chrono_split(
         frame.copy(),
         ratio=CHRONO_RATIO,
         col_user="userID",
