@@ -19,12 +19,12 @@ from recostack.api.deployment_schemas import RecommendBody
 from recostack.api.deps import RecommendKey, ServingDep
 from recostack.api.errors import ERROR_RESPONSES, error_responses
 from recostack.api.inputs import DeploymentName
-from recostack.api.usage_events import usage_events
+from recostack.api.lean_route import LeanRoute
 from recostack.serving.deployments.recommend import DeploymentRequest
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api", tags=["deployments"])
+router = APIRouter(prefix="/api", tags=["deployments"], route_class=LeanRoute)
 
 
 @router.post(
@@ -53,7 +53,7 @@ async def recommend(
         user_id=body.user_id,
         customer_id=body.customer_id,
         item_id=body.item_id,
-        events=usage_events(body.events),
+        events=tuple(body.events or ()),
         session_id=body.session_id,
         arguments=body.arguments(),
     )

@@ -35,10 +35,10 @@ from recostack.api.inputs import (
     RecommendationCount,
     UserId,
 )
+from recostack.api.lean_route import LeanRoute
 from recostack.api.rule_params import RuleQuery
 from recostack.api.rules_schemas import RecommendedItems
 from recostack.api.schemas import UsageEventCreate
-from recostack.api.usage_events import usage_events
 from recostack.serving import Answer, Recommender, RecommendRequest
 
 __all__ = ["router"]
@@ -46,6 +46,7 @@ __all__ = ["router"]
 router = APIRouter(
     prefix="/api/recommendation",
     tags=["recommendation"],
+    route_class=LeanRoute,
     responses={
         **ERROR_RESPONSES,
         **error_responses(
@@ -150,7 +151,7 @@ async def recommend_session_to_items(
     request = RecommendRequest(
         query.rule_options("session_to_items"),
         query.amt,
-        events=usage_events(events),
+        events=tuple(events or ()),
         user_id=query.user_id,
         session_id=query.session_id,
     )

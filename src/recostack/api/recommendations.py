@@ -20,9 +20,9 @@ from pydantic import Field
 from recostack.api.deps import RecommenderDep, RecommendKey
 from recostack.api.errors import ERROR_RESPONSES, error_responses
 from recostack.api.inputs import DEFAULT_COUNT, MAX_EVENTS, ItemId, RecommendationCount, UserId
+from recostack.api.lean_route import LeanRoute
 from recostack.api.rule_params import RuleQuery
 from recostack.api.schemas import RecommendationPublic, UsageEventCreate
-from recostack.api.usage_events import usage_events
 from recostack.rules import RecoType
 from recostack.serving import Answer, RecommendRequest
 
@@ -31,6 +31,7 @@ __all__ = ["router"]
 router = APIRouter(
     prefix="/api/models",
     tags=["recommendations"],
+    route_class=LeanRoute,
     responses={
         **ERROR_RESPONSES,
         **error_responses(
@@ -66,7 +67,7 @@ class EventsQuery(RuleQuery):
     count: RecommendationCount = Field(DEFAULT_COUNT, alias="recommendationCount")
 
     def request(self, body: list[UsageEventCreate] | None) -> RecommendRequest:
-        events = usage_events(body)
+        events = tuple(body or ())
         reco_type: RecoType = "session_to_items" if events else "profile_to_items"
         return RecommendRequest(
             self.rule_options(reco_type),

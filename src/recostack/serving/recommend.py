@@ -32,7 +32,7 @@ from recostack.serving.models import ServedModels
 from recostack.serving.rule_caches import ResolutionCache, ScorerCache
 from recostack.serving.scenario_cache import ScenarioCache
 from recostack.serving.scoring import user_known_items
-from recostack.training.trained_model import TrainedModel, UsageEvent
+from recostack.training.trained_model import TrainedModel, UsageEventLike
 
 __all__ = ["DEFAULT_COUNT", "Answer", "RecommendRequest", "Recommender"]
 
@@ -51,7 +51,7 @@ class RecommendRequest:
     options: RuleOptions
     count: int = DEFAULT_COUNT
     item_id: str | None = None
-    events: Sequence[UsageEvent] = ()
+    events: Sequence[UsageEventLike] = ()
     user_id: str | None = None
     session_id: str | None = None
 

@@ -21,13 +21,13 @@ import numpy as np
 from recostack.algorithms.item_item import ScoredItems
 from recostack.rules import RuleSet, candidate_pool_size, rule_plan
 from recostack.serving.ruled_kernel import PlanAnswers
-from recostack.training.trained_model import TrainedModel, UsageEvent
+from recostack.training.trained_model import TrainedModel, UsageEventLike
 
 __all__ = ["RuledScorer", "user_known_items"]
 
 
 def user_known_items(
-    model: TrainedModel, user_id: str | None, events: Sequence[UsageEvent] = ()
+    model: TrainedModel, user_id: str | None, events: Sequence[UsageEventLike] = ()
 ) -> np.ndarray:
     """Item indices the user is known to have used: stored history plus events."""
     stored, _ = model.user_history(user_id)
@@ -77,7 +77,7 @@ class RuledScorer:
         count: int,
         *,
         user_id: str | None = None,
-        events: Sequence[UsageEvent] = (),
+        events: Sequence[UsageEventLike] = (),
         allowed: np.ndarray | None = None,
     ) -> ScoredItems:
         """The answer next to ``item_id`` (an unknown item: fillers only, if allowed);
@@ -92,7 +92,7 @@ class RuledScorer:
 
     def history(
         self,
-        events: Sequence[UsageEvent],
+        events: Sequence[UsageEventLike],
         count: int,
         *,
         user_id: str | None = None,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,7 +28,14 @@ from recostack.data.ids import Vocabulary
 from recostack.errors import Invalid
 from recostack.rules.properties import ItemProperties
 
-__all__ = ["FORMAT_VERSION", "Recommendation", "ServingOptions", "TrainedModel", "UsageEvent"]
+__all__ = [
+    "FORMAT_VERSION",
+    "Recommendation",
+    "ServingOptions",
+    "TrainedModel",
+    "UsageEvent",
+    "UsageEventLike",
+]
 
 FORMAT_VERSION = 1
 MAX_RECOMMENDATIONS = 100
@@ -42,6 +49,23 @@ class Recommendation(NamedTuple):
 
     def to_wire(self) -> dict[str, Any]:
         return {"recommendedItemId": self.item_id, "score": self.score}
+
+
+class UsageEventLike(Protocol):
+    """What scoring reads of a recent usage event: a :class:`UsageEvent`, or anything with
+    these attributes (a validated request body; a naive timestamp is UTC)."""
+
+    @property
+    def item_id(self) -> str: ...
+
+    @property
+    def timestamp(self) -> datetime | None: ...
+
+    @property
+    def event_type(self) -> str | None: ...
+
+    @property
+    def weight(self) -> float | None: ...
 
 
 @dataclass(slots=True)
@@ -151,7 +175,7 @@ class TrainedModel:
         )
 
     def event_affinities(
-        self, events: Sequence[UsageEvent], user_id: str | None = None
+        self, events: Sequence[UsageEventLike], user_id: str | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Item indices and affinities of a request's events merged with the stored history.
 
@@ -164,46 +188,46 @@ class TrainedModel:
         opts = self.options
         stored_items, stored_weights = self.user_history(user_id)
         lookup = self.items.lookup.get
+        if not opts.enable_user_affinity:
+            for ev in events:  # a weight is not used here, but an unknown type is still wrong
+                if ev.weight is None and ev.event_type is not None:
+                    _weight_of(ev)
+            used = {j for ev in events if (j := lookup(ev.item_id)) is not None}
+            used.update(stored_items.tolist())
+            distinct = np.array(sorted(used), dtype=np.int64)
+            return distinct, np.ones(distinct.size, dtype=np.float32)
         now = time.time()
         found: list[int] = []
-        weights_list: list[float] = []
-        times_list: list[float] = []
-        timed = False
+        weights: list[float] = []
+        times: list[float] = []
         for ev in events:
-            w = ev.weight
-            if w is None:
-                w = event_weight(ev.event_type)
-                if w is None:
-                    raise Invalid(f"unknown eventType {ev.event_type!r}", field="eventType")
+            weight = _weight_of(ev)
             j = lookup(ev.item_id)
-            if j is None:
-                continue
-            found.append(j)
-            weights_list.append(w)
-            if ev.timestamp is None:
-                times_list.append(now)
-            else:
-                timed = True
-                times_list.append(_timestamp(ev.timestamp, now))
-        idx = np.array(found, dtype=np.int64)
-        if not opts.enable_user_affinity:
-            items = np.unique(np.concatenate([stored_items, idx]) if stored_items.size else idx)
-            return items, np.ones(items.size, dtype=np.float32)
-        weights = np.array(weights_list, dtype=np.float64)
+            if j is not None:
+                found.append(j)
+                weights.append(weight)
+                times.append(now if ev.timestamp is None else _timestamp(ev.timestamp, now))
+        half_life = opts.half_life_days * SECONDS_PER_DAY
         stored_scale = 1.0
-        if idx.size:
-            half_life = opts.half_life_days * SECONDS_PER_DAY
-            times = np.array(times_list, dtype=np.float64)
-            ref = max(float(times.max()), float(opts.reference_time) if stored_items.size else 0.0)
-            if timed:  # events sent without a timestamp happened now: no decay
-                weights = weights * np.exp2(-(ref - times) / half_life)
-            stored_scale = float(np.exp2(-(ref - opts.reference_time) / half_life))
+        if found:
+            ref = max(max(times), float(opts.reference_time) if stored_items.size else 0.0)
+            if any(ev.timestamp is not None for ev in events):  # untimed events are "now"
+                decays = [2.0 ** (-(ref - t) / half_life) for t in times]
+                weights = [w * d for w, d in zip(weights, decays, strict=True)]
+            stored_scale = 2.0 ** (-(ref - opts.reference_time) / half_life)
         if stored_items.size:
-            idx = np.concatenate([stored_items, idx])
-            weights = np.concatenate([stored_weights * stored_scale, weights])
-        if idx.size == 0:
-            return idx, weights.astype(np.float32)
-        return _merge_repeats(idx, weights)
+            idx = np.concatenate([stored_items, np.array(found, dtype=np.int64)])
+            merged = np.concatenate([stored_weights * stored_scale, np.array(weights)])
+            return _merge_repeats(idx, merged)
+        # a request's few events: summed in a dict (float64), cheaper than sorting arrays
+        summed: dict[int, float] = {}
+        for j, weight in zip(found, weights, strict=True):
+            summed[j] = summed.get(j, 0.0) + weight
+        ordered = sorted(summed)
+        return (
+            np.array(ordered, dtype=np.int64),
+            np.array([summed[j] for j in ordered], dtype=np.float32),
+        )
 
     # --------------------------------------------------------------- scoring
     def score_item(
@@ -273,7 +297,7 @@ class TrainedModel:
 
     def recommend_events(
         self,
-        events: Sequence[UsageEvent],
+        events: Sequence[UsageEventLike],
         count: int = 10,
         user_id: str | None = None,
         *,
@@ -345,6 +369,16 @@ class TrainedModel:
             parameters=meta["parameters"],
             statistics=meta["statistics"],
         )
+
+
+def _weight_of(event: UsageEventLike) -> float:
+    """The event's weight, else its type's (:class:`Invalid` for an unknown type)."""
+    if event.weight is not None:
+        return event.weight
+    weight = event_weight(event.event_type)
+    if weight is None:
+        raise Invalid(f"unknown eventType {event.event_type!r}", field="eventType")
+    return weight
 
 
 def _merge_repeats(idx: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,7 @@ from recostack.serving.deployments.customers import CustomerCache
 from recostack.serving.deployments.live import LiveDeployments
 from recostack.serving.prediction_logger import PredictionLogger
 from recostack.serving.recommend import DEFAULT_COUNT, Recommender, RecommendRequest
-from recostack.training.trained_model import UsageEvent
+from recostack.training.trained_model import UsageEventLike
 
 __all__ = ["DeploymentRecommender", "DeploymentRequest"]
 
@@ -35,7 +35,7 @@ class DeploymentRequest:
     user_id: str | None = None
     customer_id: str | None = None
     item_id: str | None = None
-    events: Sequence[UsageEvent] = ()
+    events: Sequence[UsageEventLike] = ()
     session_id: str | None = None
     #: only the prediction arguments the request set (see ``PREDICTION_ARGUMENTS``)
     arguments: Mapping[str, Any] = field(default_factory=dict)
