@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -26,6 +27,50 @@ def test_unknown_routes_and_methods(client: TestClient, admin_headers: Headers) 
     method = client.patch("/api/models", headers=admin_headers)
     assert method.status_code == 405
     assert method.json()["error"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PATCH", "/api/models", "GET, POST"),
+        # the path of its own routes, not of /api/models/{modelId}, which also matches it
+        ("PATCH", "/api/models/default", "GET, PUT"),
+        ("OPTIONS", "/api/models/some-id", "DELETE, GET"),
+        ("POST", "/api/files/input/a/b.csv", "DELETE, GET, PUT"),
+        ("POST", "/api/scenarios-default/item_to_items", "DELETE, GET, PATCH, PUT"),
+        ("TRACE", "/openapi.json", "GET, HEAD"),
+    ],
+)
+def test_a_405_names_every_method_of_the_path(
+    client: TestClient, admin_headers: Headers, method: str, path: str, allowed: str
+) -> None:
+    response = client.request(method, path, headers=admin_headers)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+
+
+def test_the_document_states_the_answers_given(client: TestClient) -> None:
+    """A validation error is a 400 with the error body: FastAPI's 422 is not in the document."""
+    spec = client.get("/openapi.json").json()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            assert "422" not in operation["responses"] or path == "/api/customers/{collection}"
+            assert operation["responses"].get("400", {}).get("content") or not operation.get(
+                "parameters"
+            ), (method, path)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    upload = spec["paths"]["/api/customers/{collection}"]["put"]["responses"]["422"]
+    assert upload["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+
+
+def test_a_broken_pattern_is_explained_in_words(client: TestClient, admin_headers: Headers) -> None:
+    body = {"blobContainerName": "bad name", "usageRelativePath": "usage.csv"}
+    response = client.post("/api/models", json=body, headers=admin_headers)
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "blobContainerName: 'bad name': container names are 1-63 letters, digits, '_', '-' or '.', "
+        "starting with a letter or digit"
+    )
 
 
 def test_several_problems_are_all_listed(client: TestClient, admin_headers: Headers) -> None:

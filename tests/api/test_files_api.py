@@ -74,6 +74,9 @@ def test_a_streamed_upload_is_written_in_chunks(
         ("/api/files/input/%2Fetc%2Fpasswd", "path"),
         ("/api/files/input/a%5Cb.csv", "path"),
         ("/api/files/input/a//b.csv", "path"),
+        ("/api/files/input/.upload-x.csv", "path"),
+        ("/api/files/input/" + "x" * 256, "path"),
+        ("/api/files/input/a/%2e/b.csv", "path"),
         ("/api/files/%2e%2e/x.csv", "container"),
         ("/api/files/bad%20name/x.csv", "container"),
     ],
@@ -135,6 +138,19 @@ def test_missing_things_are_404(client: TestClient, admin_headers: Headers) -> N
     folder_as_file = client.put("/api/files/c/a", content=b"1", headers=admin_headers)
     assert folder_as_file.status_code == 409
     assert folder_as_file.json()["field"] == "path"
+
+
+def test_an_empty_body_is_an_empty_file(
+    client: TestClient, admin_headers: Headers, settings: Settings
+) -> None:
+    assert client.put("/api/files/c/empty.csv", headers=admin_headers).status_code == 201
+    assert (settings.files_dir / "c" / "empty.csv").read_bytes() == b""
+
+
+def test_a_refused_path_is_explained(client: TestClient, admin_headers: Headers) -> None:
+    response = client.get("/api/files/input/.upload-1", headers=admin_headers)
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("path: '.upload-1': a path relative to the")
 
 
 def test_files_need_an_admin_key(client: TestClient, recommend_headers: Headers) -> None:

@@ -207,12 +207,12 @@ def test_set_default_refuses_bad_ids(
         ({"enableUserAffinity": "maybe"}, "enableUserAffinity"),
         ({"description": "x" * 257}, "description"),
         ({"usageRelativePath": "../../etc/passwd"}, "usageRelativePath"),
-        ({"usageRelativePath": "missing.csv"}, "usageRelativePath"),
-        ({"catalogFileRelativePath": "missing.csv"}, "catalogFileRelativePath"),
-        ({"evaluationUsageRelativePath": "missing.csv"}, "evaluationUsageRelativePath"),
-        ({"blobContainerName": "nowhere"}, "blobContainerName"),
+        ({"usageRelativePath": "a//usage.csv"}, "usageRelativePath"),
+        ({"usageRelativePath": "x" * 256}, "usageRelativePath"),
         ({"blobContainerName": "../input"}, "blobContainerName"),
+        ({"blobContainerName": ""}, "blobContainerName"),
         ({"unknownParameter": 1}, "unknownParameter"),
+        ({"hyperparameterSearch": {"metric": "ndcg@0"}}, "hyperparameterSearch.metric"),
     ],
 )
 def test_bad_training_parameters_are_400_and_store_nothing(
@@ -232,6 +232,45 @@ def test_bad_training_parameters_are_400_and_store_nothing(
     assert error["field"] == field
     assert field in error["message"] or error["message"]
     assert stored_state() == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"usageRelativePath": "missing.csv"}, "usageRelativePath"),
+        ({"catalogFileRelativePath": "missing.csv"}, "catalogFileRelativePath"),
+        ({"evaluationUsageRelativePath": "missing.csv"}, "evaluationUsageRelativePath"),
+        ({"blobContainerName": "nowhere"}, "blobContainerName"),
+        ({"projectId": "nowhere"}, "projectId"),
+    ],
+)
+def test_missing_inputs_are_404_and_store_nothing(
+    client: TestClient,
+    admin_headers: Headers,
+    container: str,
+    stored_state: State,
+    change: dict[str, Any],
+    field: str,
+) -> None:
+    """Parameters the document allows, naming what is not stored: 404, not a validation 400."""
+    before = stored_state()
+    response = client.post(
+        "/api/models", json={**_body(container), **change}, headers=admin_headers
+    )
+    assert response.status_code == 404, response.text
+    assert response.json()["error"] == "not_found"
+    assert response.json()["field"] == field
+    assert stored_state() == before
+
+
+def test_a_metric_is_read_in_any_case(
+    client: TestClient, admin_headers: Headers, container: str
+) -> None:
+    search = {"metric": " NDCG@10\t", "trials": 1}
+    body = {**_body(container), "hyperparameterSearch": search}
+    response = client.post("/api/models", json=body, headers=admin_headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["parameters"]["hyperparameterSearch"]["metric"] == "ndcg@10"
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,10 @@
 say, such as every validation problem of a request). The
 :mod:`recostack.errors` hierarchy carries its own status code; FastAPI's
 validation errors become 400 naming the first offending field; unknown
-routes and methods keep their 404/405; anything else is a logged 500.
+routes and methods keep their 404/405 (a 405's ``Allow`` naming every method
+of the path); anything else is a logged 500. The OpenAPI document states
+these answers and no other: FastAPI's own "422 Validation Error", which this
+API never sends, is left out of it.
 """
 
 from __future__ import annotations
@@ -18,15 +21,19 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
+from recostack.api.inputs import PATTERN_MESSAGES
 from recostack.errors import RecostackError, Unauthorized
 
 __all__ = [
     "ERROR_RESPONSES",
     "ErrorBody",
     "Responses",
+    "allowed_methods",
     "error_responses",
     "field_name",
     "install_error_handlers",
@@ -90,6 +97,8 @@ def _message(error: dict[str, Any], field: str) -> str:
         return "a request body is required"
     if error.get("type") == "string_pattern_mismatch":
         pattern = (error.get("ctx") or {}).get("pattern", "")
+        if pattern in PATTERN_MESSAGES:
+            return f"{field}: {error.get('input')!r}: {PATTERN_MESSAGES[pattern]}"
         return f"{field}: {error.get('input')!r} does not match the pattern {pattern}"
     return f"{field}: {error.get('msg', 'invalid value')}"
 
@@ -126,17 +135,37 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return _json(400, body)
 
 
+def allowed_methods(app: FastAPI, scope: Mapping[str, Any]) -> list[str]:
+    """The methods the request's path takes, for the ``Allow`` header of a 405.
+
+    FastAPI makes one route per method, and Starlette's router names only
+    the methods of the first route whose path matches. The path belongs to
+    that route's template (``/api/models/default`` before
+    ``/api/models/{modelId}``, as the router tries them); every route of
+    that template counts.
+    """
+    routes = list(iter_route_contexts(app.routes))
+    matched = next((r for r in routes if r.matches(dict(scope))[0] != Match.NONE), None)
+    if matched is None:
+        return []
+    return sorted({m for r in routes if r.path == matched.path for m in r.methods or ()})
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     phrase = HTTPStatus(exc.status_code).phrase
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         message = f"no such endpoint: {request.method} {request.url.path}"
     elif exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
+        methods = allowed_methods(request.app, request.scope)
+        if methods:
+            headers["Allow"] = ", ".join(methods)
     else:
         message = str(exc.detail) if exc.detail else phrase
     code = phrase.lower().replace(" ", "_").replace("-", "_")
-    return _json(exc.status_code, {"error": code, "message": message}, exc.headers)
+    return _json(exc.status_code, {"error": code, "message": message}, headers or None)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -144,8 +173,33 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return _json(500, {"error": "internal", "message": "internal server error"})
 
 
+_VALIDATION_ERROR_REF = "#/components/schemas/HTTPValidationError"
+
+
+def _without_validation_422(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` without the 422 answers FastAPI adds (a validation error here is a 400)."""
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.get("responses", {})
+            schema = responses.get("422", {}).get("content", {}).get("application/json", {})
+            if schema.get("schema", {}).get("$ref") == _VALIDATION_ERROR_REF:
+                del responses["422"]
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    return document
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error in one shape, and let the OpenAPI document say so."""
     app.add_exception_handler(RecostackError, _recostack_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
+    build_document = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # FastAPI builds the document once (again when routes are added); the cut is idempotent
+        return _without_validation_422(build_document())
+
+    app.openapi = openapi  # type: ignore[method-assign]

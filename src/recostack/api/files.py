@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 
 from recostack.api.deps import AdminKey, SettingsDep
 from recostack.api.errors import ERROR_RESPONSES, error_responses
+from recostack.api.inputs import ContainerName, RelativePath
 from recostack.api.schemas import FilePublic, FileUploadPublic
 from recostack.errors import Invalid, NotFound, TooLarge
 from recostack.store import files
@@ -17,14 +18,8 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/files", tags=["files"], responses=ERROR_RESPONSES)
 
-Container = Annotated[
-    str,
-    Path(
-        description="a container (blobContainerName): 1-63 letters, digits, '_', '-', '.'",
-        pattern=files.CONTAINER_PATTERN,
-    ),
-]
-FilePath = Annotated[str, Path(description="a path relative to the container", max_length=1024)]
+Container = Annotated[ContainerName, Path()]
+FilePath = Annotated[RelativePath, Path()]
 _NOT_FOUND = error_responses(e404="no such container or file")
 
 
@@ -35,11 +30,16 @@ _NOT_FOUND = error_responses(e404="no such container or file")
     summary="Upload a file (the raw request body), replacing any file at that path",
     responses={
         200: {"model": FileUploadPublic, "description": "an existing file was replaced"},
-        **error_responses(e409="the path is a folder", e413="the file is over the size limit"),
+        **error_responses(
+            e404="no such endpoint (a path with a line break reaches none)",
+            e409="the path is a folder",
+            e413="the file is over the size limit",
+        ),
     },
     openapi_extra={
         "requestBody": {
-            "required": True,
+            # no body is an empty file
+            "required": False,
             "content": {
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
             },

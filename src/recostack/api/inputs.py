@@ -9,30 +9,44 @@ document allows is what the server accepts, and the other way round.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Final
 
-from pydantic import Field
+from pydantic import Field, Strict
 
 from recostack.data.ids import MAX_ITEM_ID_LENGTH, MAX_USER_ID_LENGTH
 from recostack.rules import FILTER_OPS
 from recostack.rules.reranking import RERANK_OPS
+from recostack.store.files import CONTAINER_PATTERN, MAX_PATH_LENGTH, MAX_SEGMENT_LENGTH
+from recostack.training.parameters import METRIC_SPELLING
 
 __all__ = [
+    "CSV_PATTERN",
     "DEFAULT_COUNT",
     "FILTER_PATTERN",
     "MAX_COUNT",
     "MAX_EVENTS",
     "MAX_RULES",
+    "NAME_PATTERN",
+    "PATTERN_MESSAGES",
+    "RELATIVE_PATH_PATTERN",
     "RERANK_PATTERN",
+    "AbTestId",
+    "AbTestName",
+    "CollectionName",
+    "ContainerName",
     "CustomerId",
     "DeploymentName",
     "FilterRule",
     "ItemId",
     "ModelId",
+    "Probability",
     "RecommendationCount",
+    "RelativePath",
     "RerankRule",
     "ScenarioName",
     "SessionId",
+    "StrictBool",
     "UserId",
     "VersionName",
 ]
@@ -56,7 +70,8 @@ FILTER_PATTERN: Final = (
 )
 #: ``property:diversity:weight`` with a finite weight ≥ 0
 RERANK_PATTERN: Final = (
-    rf"^[^:]+:(?:{'|'.join(RERANK_OPS)}):(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1, 2})?$"
+    rf"^[^:]+:(?:{'|'.join(RERANK_OPS)}):"
+    r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,2})?$"
 )
 
 ItemId = Annotated[
@@ -98,3 +113,119 @@ RerankRule = Annotated[
     str,
     Field(pattern=RERANK_PATTERN, description="a reranking rule `property:diversity:weight`"),
 ]
+
+
+# --- names of stored things ---------------------------------------------------------
+
+#: a customer collection, project or deployment: a letter or digit, then up to 127 of
+#: letters, digits, '_', '.', '-'
+NAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+MAX_AB_TEST_ID: Final = 64
+
+CollectionName = Annotated[
+    str,
+    Field(
+        pattern=NAME_PATTERN,
+        description="a customer collection: a letter or digit, then up to 127 letters, digits, "
+        "'_', '.' or '-'",
+    ),
+]
+AbTestName = Annotated[
+    str, Field(min_length=1, max_length=MAX_SCENARIO_NAME, description="an A/B test's name")
+]
+AbTestId = Annotated[
+    str, Field(min_length=1, max_length=MAX_AB_TEST_ID, description="an A/B test id")
+]
+
+# --- input files (recostack.store.files) ----------------------------------------------
+
+#: uploads in progress are stored under this prefix (a name a client may not use)
+RESERVED_PREFIX: Final = ".upload-"
+#: never in a path: its separator, a backslash, NUL, and a line break (which the
+#: router's ``{path:path}`` does not match: such a path reaches no endpoint)
+_NOT_IN_PATH = r"/\\\x00\n"
+
+
+def _not_reserved(prefix: str, longest: int) -> str:
+    """A segment of 1 to ``longest`` characters, not '.' or '..' nor starting with ``prefix``.
+
+    ``prefix`` starts with '.'; written without look-arounds, which pydantic's
+    regex engine lacks: a segment starts with another character, or with '..'
+    and more, or with '.' and anything but the rest of ``prefix``.
+    """
+
+    def char(also_not: str = "") -> str:
+        return f"[^{_NOT_IN_PATH}{re.escape(also_not)}]"
+
+    rest = prefix[1:]
+    after_dot = [
+        # the first i characters of the rest, then another character than the next one
+        re.escape(rest[:i])
+        + char(("." if i == 0 else "") + rest[i])
+        + char()
+        + f"{{0,{longest - i - 2}}}"
+        for i in range(len(rest))
+    ] + [re.escape(rest[:i]) for i in range(1, len(rest))]
+    return (
+        f"(?:{char('.')}{char()}{{0,{longest - 1}}}|\\.\\.{char()}{{1,{longest - 2}}}"
+        f"|\\.(?:{'|'.join(after_dot)}))"
+    )
+
+
+_SEGMENT = _not_reserved(RESERVED_PREFIX, MAX_SEGMENT_LENGTH)
+#: a path inside a container: '/'-separated segments of 1 to 255 characters (no '\\',
+#: NUL or line break), none '.' or '..' or starting with '.upload-'; trailing slashes
+#: are ignored
+RELATIVE_PATH_PATTERN: Final = rf"^{_SEGMENT}(?:/{_SEGMENT})*/*$"
+
+ContainerName = Annotated[
+    str,
+    Field(
+        pattern=CONTAINER_PATTERN,
+        description="a container (blobContainerName): 1-63 letters, digits, '_', '-', '.', "
+        "starting with a letter or digit",
+    ),
+]
+RelativePath = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_PATH_LENGTH,
+        pattern=RELATIVE_PATH_PATTERN,
+        description="a path relative to the container: '/'-separated segments of at most "
+        f"{MAX_SEGMENT_LENGTH} characters, none '.', '..' or starting with '{RESERVED_PREFIX}'",
+    ),
+]
+
+_QUOTED = r'"(?:[^"]|"")*"'
+_UNQUOTED = r'[^",\r\n][^,\r\n]*'
+_FIELD = rf"(?:{_QUOTED}|{_UNQUOTED}|)"
+_LINE_BREAK = r"(?:\r\n|\r|\n)"
+#: a CSV text as Python's strict CSV reader takes it (any line ending; a quoted field
+#: holds anything, '""' for a quote, and is followed by a comma or a line break; an
+#: unquoted one starts with anything but a quote), whose first line, the header, is
+#: not empty
+CSV_PATTERN: Final = (
+    rf"^(?:(?:{_QUOTED}|{_UNQUOTED})(?:,{_FIELD})*|(?:,{_FIELD})+)"
+    rf"(?:{_LINE_BREAK}{_FIELD}(?:,{_FIELD})*)*$"
+)
+
+# --- JSON values taken as they are ----------------------------------------------------
+
+#: ``true`` or ``false`` only (not 0, 1 or "yes", which pydantic's lax mode would take)
+StrictBool = Annotated[bool, Strict()]
+#: a number from 0 to 1 (an integer too, but not ``false`` or "0.5")
+Probability = Annotated[float, Strict(), Field(ge=0, le=1)]
+
+#: what each pattern asks for, in words (for the message of a value that does not match)
+PATTERN_MESSAGES: Final[dict[str, str]] = {
+    FILTER_PATTERN: "expected property:op:value (ops: " + ", ".join(FILTER_OPS) + ")",
+    RERANK_PATTERN: "expected property:diversity:weight, with a weight ≥ 0",
+    NAME_PATTERN: "a letter or digit, then up to 127 letters, digits, '_', '.' or '-'",
+    CONTAINER_PATTERN: "container names are 1-63 letters, digits, '_', '-' or '.', "
+    "starting with a letter or digit",
+    RELATIVE_PATH_PATTERN: f"a path relative to the container: '/'-separated segments of 1 "
+    f"to {MAX_SEGMENT_LENGTH} characters without '\\', NUL or line break, none '.', '..' "
+    f"or starting with '{RESERVED_PREFIX}'",
+    METRIC_SPELLING: "must be ndcg@k, precision@k, recall@k or map@k with k in 1..100",
+}

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from recostack.api.deps import AdminKey, ServingDep, SessionDep, SettingsDep, WorkersDep
 from recostack.api.errors import ERROR_RESPONSES, error_responses
+from recostack.api.inputs import ModelId
 from recostack.api.schemas import ModelCreate, ModelPublic, ModelSummary
 from recostack.errors import Conflict, NotFound
 from recostack.jobs.training import submit_training
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/api/models", tags=["models"], responses=ERROR_RESPON
 
 MAX_PAGE_SIZE = 10_000
 _NOT_FOUND = error_responses(e404="no such model")
-ModelId = Annotated[str, Path(alias="modelId", description="a model id (UUID)")]
+ModelIdPath = Annotated[ModelId, Path(alias="modelId", description="a model id (UUID)")]
 
 
 @router.post(
@@ -33,7 +34,9 @@ ModelId = Annotated[str, Path(alias="modelId", description="a model id (UUID)")]
     description="Answers at once with the new model (status Created) and its Location; "
     "poll GET /api/models/{modelId} for the training status. With projectId, the trained "
     "model is offered to the project's auto-deploy deployments.",
-    responses=error_responses(e404="no such project (projectId)"),
+    responses=error_responses(
+        e404="no such project (projectId), container (blobContainerName) or input file"
+    ),
 )
 def create_model(
     body: ModelCreate,
@@ -98,7 +101,7 @@ def set_default_model(
     session: SessionDep,
     serving: ServingDep,
     _: AdminKey,
-    model_id: Annotated[str, Query(alias="modelId", max_length=64, description="a model id")],
+    model_id: Annotated[ModelId, Query(alias="modelId")],
 ) -> Response:
     row = get_model(session, model_id)
     if row.status != ModelStatus.COMPLETED:
@@ -113,7 +116,7 @@ def set_default_model(
 
 
 @router.get("/{modelId}", name="get_model", summary="Describe a model", responses=_NOT_FOUND)
-def describe_model(model_id: ModelId, session: SessionDep, _: AdminKey) -> ModelPublic:
+def describe_model(model_id: ModelIdPath, session: SessionDep, _: AdminKey) -> ModelPublic:
     return ModelPublic.of(get_model(session, model_id))
 
 
@@ -125,7 +128,11 @@ def describe_model(model_id: ModelId, session: SessionDep, _: AdminKey) -> Model
     responses={202: {"description": "deleted", "content": {}}, **_NOT_FOUND},
 )
 def delete_model(
-    model_id: ModelId, session: SessionDep, serving: ServingDep, settings: SettingsDep, _: AdminKey
+    model_id: ModelIdPath,
+    session: SessionDep,
+    serving: ServingDep,
+    settings: SettingsDep,
+    _: AdminKey,
 ) -> Response:
     deleted = delete_model_row(session, model_id)
     session.commit()

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 from pydantic.alias_generators import to_camel
 
-from recostack.api.inputs import ItemId
+from recostack.api.inputs import ContainerName, ItemId, RelativePath
 from recostack.data.events import EVENT_TYPE_WEIGHTS, EventType
 from recostack.store.files import StoredFile
 from recostack.store.tables import ModelRow
@@ -67,9 +67,15 @@ class ModelCreate(TrainingParameters):
     """The body of ``POST /api/models``: the training parameters and, optionally, a project.
 
     ``projectId`` (a Recostack extension) makes the model eligible for the
-    project's auto-deploy deployments once it is trained.
+    project's auto-deploy deployments once it is trained. The container and
+    the paths are declared as the files API takes them (a file another
+    name could reach, such as ``a//b``, is named one way only).
     """
 
+    blob_container_name: ContainerName | None = None
+    usage_relative_path: RelativePath
+    catalog_file_relative_path: RelativePath | None = None
+    evaluation_usage_relative_path: RelativePath | None = None
     project_id: str | None = Field(default=None, min_length=1, max_length=128)
 
     def training_parameters(self) -> TrainingParameters:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from recostack.errors import Invalid
+from recostack.errors import Invalid, NotFound
 from recostack.jobs.queue import enqueue_training
 from recostack.store.deployment_repository import get_project
 from recostack.store.files import container_dir, resolve_path
@@ -44,7 +44,7 @@ def submit_training(
     """Store a new model in status Created and queue its training.
 
     Every input path must exist in the container now, so that a typo is a
-    400 answer rather than a model that fails a minute later. A model of a
+    404 answer rather than a model that fails a minute later. A model of a
     project (``project_id``, which must exist) is offered to the project's
     auto-deploy deployments once it is trained.
     """
@@ -52,7 +52,7 @@ def submit_training(
         get_project(session, project_id, field="projectId")
     container = training_container_dir(files_root, params.blob_container_name)
     if not container.is_dir():
-        raise Invalid(
+        raise NotFound(
             f"container {params.blob_container_name!r} does not exist; upload files with "
             "PUT /api/files/{container}/{path}",
             field="blobContainerName",
@@ -66,7 +66,7 @@ def submit_training(
         else:
             path = resolve_path(files_root, params.blob_container_name, relative, field=wire_name)
         if not path.exists():
-            raise Invalid(
+            raise NotFound(
                 f"{wire_name}: {relative!r} does not exist in the container", field=wire_name
             )
     row = create_model(

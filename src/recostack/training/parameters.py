@@ -49,6 +49,12 @@ class SimilarityFunction(StrEnum):
 
 #: ``name@k``: the metric a search maximises on its validation split
 METRIC_PATTERN = re.compile(r"^(ndcg|precision|recall|map)@([1-9][0-9]?|100)$")
+#: ``metric`` as a request may spell it: any case, spaces or tabs around (kept stripped,
+#: in lower case)
+METRIC_SPELLING = (
+    r"^[ \t]*(?:[nN][dD][cC][gG]|[pP][rR][eE][cC][iI][sS][iI][oO][nN]|[rR][eE][cC][aA][lL][lL]"
+    r"|[mM][aA][pP])@(?:[1-9][0-9]?|100)[ \t]*$"
+)
 
 
 class HyperparameterSearch(BaseModel):
@@ -71,7 +77,7 @@ class HyperparameterSearch(BaseModel):
         min_length=1,
         max_length=4,
     )
-    metric: str = "ndcg@10"
+    metric: str = Field(default="ndcg@10", pattern=METRIC_SPELLING)
     trials: int = Field(default=30, ge=1, le=1000)
     time_budget_seconds: float = Field(default=1800.0, gt=0, le=7 * 86_400)
     validation: Literal["chronological", "stratified"] = "chronological"
@@ -81,10 +87,7 @@ class HyperparameterSearch(BaseModel):
     @field_validator("metric")
     @classmethod
     def _metric(cls, value: str) -> str:
-        value = value.strip().lower()
-        if not METRIC_PATTERN.match(value):
-            raise ValueError("must be ndcg@k, precision@k, recall@k or map@k with k in 1..100")
-        return value
+        return value.strip().lower()
 
     @field_validator("algorithms")
     @classmethod
