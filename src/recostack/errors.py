@@ -7,7 +7,8 @@ raises the same classes from error responses::
     RecostackError
     ├── Invalid            bad input: a parameter, a file, a request (400)
     │   ├── ParsingFailed  an input file had no valid line (400)
-    │   └── TooLarge       an upload is over the size limit (413)
+    │   ├── TooLarge       an upload is over the size limit (413)
+    │   └── Unprocessable  well-formed input whose content cannot be used (422)
     ├── NotFound           no such model, item, scenario, ... (404)
     ├── Conflict           the request contradicts stored state (409)
     ├── Unauthorized       missing or wrong API key (401)
@@ -31,6 +32,7 @@ __all__ = [
     "TrainingFailed",
     "Unauthorized",
     "Unavailable",
+    "Unprocessable",
 ]
 
 
@@ -74,6 +76,17 @@ class ParsingFailed(Invalid):
 class TooLarge(Invalid):
     status_code = 413
     code = "too_large"
+
+
+class Unprocessable(Invalid):
+    """Input that is well-formed, as the API's document describes it, but cannot be used.
+
+    A rule no schema can state: the rows of an uploaded CSV against its
+    header, say. (Input the document forbids is :class:`Invalid`, 400.)
+    """
+
+    status_code = 422
+    code = "unprocessable"
 
 
 class NotFound(RecostackError):

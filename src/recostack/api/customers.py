@@ -3,10 +3,15 @@
 ``PUT`` loads a CSV file (header row; ``?key=`` names the customer id
 column, default the first), ``POST`` a JSON list of ``{customerId, fields}``;
 both insert or replace records. ``GET .../{customerId}`` reads one back.
+
+The CSV's syntax is in the OpenAPI document (a pattern) and a body that
+breaks it is a 400; what no pattern can state (each row against the header,
+the key column, the ids in it) is a 422.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -14,24 +19,53 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from recostack.api.deployment_schemas import CustomerRecord
 from recostack.api.deps import AdminKey, SessionDep
 from recostack.api.errors import ERROR_RESPONSES, error_responses
-from recostack.errors import Invalid
+from recostack.api.inputs import CSV_PATTERN, CollectionName, CustomerId
+from recostack.errors import Invalid, TooLarge, Unprocessable
 from recostack.store import customer_repository as customers
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/customers", tags=["customers"], responses=ERROR_RESPONSES)
 
-Collection = Annotated[
-    str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$", description="a customer collection")
-]
+Collection = Annotated[CollectionName, Path()]
 MAX_CSV_BYTES = 512 * 1024**2
+_CSV = re.compile(CSV_PATTERN)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_BOM = "\ufeff"
+
+
+def _csv_text(raw: bytes) -> str:
+    """The CSV body as text (without a byte order mark); :class:`Invalid` unless it is CSV."""
+    if len(raw) > MAX_CSV_BYTES:
+        raise TooLarge(f"the customer file is over {MAX_CSV_BYTES} bytes", field="body")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid("the customer file is not UTF-8", field="body") from None
+    if not _CSV.fullmatch(text):
+        if not _LINE_BREAK.split(text.removeprefix(_BOM), maxsplit=1)[0]:
+            raise Invalid("the customer file is empty: it needs a header row", field="body")
+        raise Invalid(
+            "the customer file is not valid CSV: a quoted field needs its closing quote, "
+            "then a comma or a line break",
+            field="body",
+        )
+    return text.removeprefix(_BOM)
 
 
 @router.put(
     "/{collection}",
     summary="Load customers from a CSV file (header row), replacing records with the same id",
+    responses=error_responses(
+        e413=f"the file is over {MAX_CSV_BYTES} bytes",
+        e422="a row has not as many fields as the header, the key column is not in the "
+        "header, or a customer id in it is empty or too long",
+    ),
     openapi_extra={
-        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string", "pattern": CSV_PATTERN}}},
+        }
     },
 )
 async def upload_customers_csv(
@@ -41,15 +75,12 @@ async def upload_customers_csv(
     _: AdminKey,
     key: Annotated[str | None, Query(max_length=128, description="the id column")] = None,
 ) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_CSV_BYTES:
-        raise Invalid(f"the customer file is over {MAX_CSV_BYTES} bytes", field="body")
+    text = _csv_text(await request.body())
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Invalid("the customer file is not UTF-8", field="body") from None
-    records = customers.parse_customer_csv(text, key)
-    written = customers.upsert_customers(session, collection, records)
+        records = customers.parse_customer_csv(text, key)
+        written = customers.upsert_customers(session, collection, records)
+    except Invalid as exc:
+        raise Unprocessable(exc.message, field=exc.field, detail=exc.detail) from None
     session.commit()
     return {"collection": collection, "written": written}
 
@@ -72,7 +103,7 @@ def add_customers(
 )
 def get_customer(
     collection: Collection,
-    customer_id: Annotated[str, Path(max_length=255)],
+    customer_id: Annotated[CustomerId, Path()],
     session: SessionDep,
     _: AdminKey,
 ) -> dict[str, Any]:
