@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from recostack.api.inputs import FILTER_PATTERN, RERANK_PATTERN
 from recostack.errors import Conflict
 from recostack.rules import find_cycle, parse_scenario
 from recostack.store.scenario_repository import ScenarioStore
@@ -49,7 +50,12 @@ def test_bad_bodies_and_types_are_400(api: Api, rules_state: State) -> None:
     before = rules_state()
     bodies: list[tuple[str, dict[str, Any]]] = [
         ("item_to_items", {"scenario_type": "case", "case": {"filters": ["genres:like:x"]}}),
+        ("item_to_items", {"scenario_type": "case", "case": {"filters": [""]}}),
         ("item_to_items", {"scenario_type": "case", "case": {"reranking": ["a:b"]}}),
+        ("item_to_items", {"scenario_type": "case", "case": {"reranking": ["a:diversity:-1"]}}),
+        # JSON booleans only: pydantic would otherwise read 0 as false
+        ("item_to_items", {"scenario_type": "case", "case": {"exclude_rated_items": 0}}),
+        ("item_to_items", {"scenario_type": "case", "case": {"exclude_rated_items": "yes"}}),
         ("item_to_items", {"scenario_type": "nope"}),
         ("item_to_items", {"scenario_type": "alias", "alias": {}}),
         ("users_to_items", {"scenario_type": "case", "case": {}}),
@@ -60,6 +66,18 @@ def test_bad_bodies_and_types_are_400(api: Api, rules_state: State) -> None:
         assert response.json()["error"] == "invalid"
     assert api.client.get("/api/scenarios/nope", headers=api.admin).status_code == 400
     assert rules_state() == before
+
+
+def test_the_rule_grammars_are_in_the_document_and_their_messages(api: Api) -> None:
+    """The filter and reranking grammars are patterns of the body, named in words when broken."""
+    case = {"scenario_type": "case", "case": {"filters": ["genres eq comedy"]}}
+    refused = api.put_scenario(ITEM, "x", case).json()
+    assert refused["field"] == "case.case.filters[0]"
+    assert "expected property:op:value" in refused["message"]
+    schemas = api.client.get("/openapi.json").json()["components"]["schemas"]
+    rules = schemas["CaseRulesBody"]["properties"]
+    assert rules["filters"]["items"]["pattern"] == FILTER_PATTERN
+    assert rules["reranking"]["items"]["pattern"] == RERANK_PATTERN
 
 
 def test_scenarios_need_the_admin_key(api: Api) -> None:
@@ -160,6 +178,9 @@ def test_ab_test_params(api: Api) -> None:
         {"name": "x", "probability_a": 1.5},
         {"name": "x"},
         {"name": "", "probability_a": 0},
+        # a JSON number only: pydantic would otherwise read false as 0 and "0.5" as 0.5
+        {"name": "x", "probability_a": False},
+        {"name": "x", "probability_a": "0.5"},
     ):
         response = api.client.post("/api/ab-tests/params", json=bad, headers=api.admin)
         assert response.status_code == 400, response.text

@@ -16,13 +16,14 @@ from fastapi import APIRouter, Path, Response
 
 from recostack.api.deps import AdminKey, ScenarioStoreDep
 from recostack.api.errors import ERROR_RESPONSES, error_responses
+from recostack.api.inputs import AbTestId
 from recostack.api.rules_schemas import AbTestCreate, AbTestCreated, AbTestPublic
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/ab-tests/params", tags=["A/B tests"], responses=ERROR_RESPONSES)
 
-TestId = Annotated[str, Path(min_length=1, max_length=64, description="an A/B test id")]
+TestId = Annotated[AbTestId, Path()]
 _NOT_FOUND = error_responses(e404="no such A/B test")
 
 

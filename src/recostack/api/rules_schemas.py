@@ -11,7 +11,24 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from recostack.rules import AbTestRef, AliasTarget, CaseRules, Condition
+from recostack.api.inputs import (
+    AbTestName,
+    FilterRule,
+    Probability,
+    RerankRule,
+    ScenarioName,
+    StrictBool,
+)
+from recostack.rules import (
+    AbTestRef,
+    AbTestScenario,
+    AliasScenario,
+    AliasTarget,
+    CaseRules,
+    CaseScenario,
+    Condition,
+    ConditionScenario,
+)
 
 __all__ = [
     "AbTestCreate",
@@ -20,18 +37,17 @@ __all__ = [
     "DefaultScenarioPublic",
     "DefaultScenarioSet",
     "RecommendedItems",
+    "ScenarioBody",
     "ScenarioPublic",
     "ScenarioTrace",
 ]
-
-Name = Annotated[str, Field(min_length=1, max_length=256)]
 
 
 class AbTestCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
-    probability_a: Annotated[float, Field(ge=0, le=1, description="share of users in group A")]
+    name: AbTestName
+    probability_a: Annotated[Probability, Field(description="share of users in group A")]
 
 
 class AbTestCreated(BaseModel):
@@ -42,6 +58,25 @@ class AbTestPublic(AbTestCreated):
     name: str
     probability_a: float
     created_at: datetime
+
+
+class CaseRulesBody(CaseRules):
+    """The rules of a case scenario as a request states them: each grammar as a pattern."""
+
+    filters: tuple[FilterRule, ...] = ()
+    reranking: tuple[RerankRule, ...] = ()
+    exclude_rated_items: StrictBool | None = None
+
+
+class CaseScenarioBody(CaseScenario):
+    case: CaseRulesBody
+
+
+#: the body of ``PUT /api/scenarios/{reco_type}/{name}`` (the scenario, as the reference writes it)
+ScenarioBody = Annotated[
+    CaseScenarioBody | AbTestScenario | ConditionScenario | AliasScenario,
+    Field(discriminator="scenario_type"),
+]
 
 
 class ScenarioPublic(BaseModel):
@@ -60,7 +95,7 @@ class ScenarioPublic(BaseModel):
 class DefaultScenarioSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
+    name: ScenarioName
 
 
 class DefaultScenarioPublic(BaseModel):

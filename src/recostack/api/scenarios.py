@@ -17,8 +17,9 @@ from fastapi import APIRouter, Body, Path, Response
 
 from recostack.api.deps import AdminKey, ScenarioStoreDep
 from recostack.api.errors import ERROR_RESPONSES, error_responses
-from recostack.api.rules_schemas import ScenarioPublic
-from recostack.rules import RecoType, Scenario
+from recostack.api.inputs import ScenarioName
+from recostack.api.rules_schemas import ScenarioBody, ScenarioPublic
+from recostack.rules import RecoType
 
 __all__ = ["router"]
 
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/api/scenarios", tags=["scenarios"], responses=ERROR_
 RecoTypePath = Annotated[
     RecoType, Path(description="item_to_items, profile_to_items or session_to_items")
 ]
-NamePath = Annotated[str, Path(min_length=1, max_length=256, description="the scenario's name")]
+NamePath = Annotated[ScenarioName, Path(description="the scenario's name")]
 _NOT_FOUND = error_responses(e404="no such scenario")
 
 
@@ -48,7 +49,7 @@ def _json(content: object, status_code: int = 200) -> Response:
 def put_scenario(
     reco_type: RecoTypePath,
     name: NamePath,
-    scenario: Annotated[Scenario, Body(description="the scenario, as the reference writes it")],
+    scenario: Annotated[ScenarioBody, Body(description="the scenario, as the reference writes it")],
     store: ScenarioStoreDep,
     _: AdminKey,
 ) -> Response:
