@@ -147,6 +147,19 @@ def test_an_empty_body_is_an_empty_file(
     assert (settings.files_dir / "c" / "empty.csv").read_bytes() == b""
 
 
+def test_a_name_too_long_for_the_file_system_is_422(
+    client: TestClient, admin_headers: Headers, container: str
+) -> None:
+    """255 characters, as the document allows, but 510 bytes: no file system takes them."""
+    name = "é" * 255
+    for method in ("PUT", "GET", "DELETE"):
+        response = client.request(method, f"/api/files/{container}/{name}", headers=admin_headers)
+        assert response.status_code == 422, (method, response.text)
+        assert response.json()["error"] == "unprocessable"
+    body = {"blobContainerName": container, "usageRelativePath": name}
+    assert client.post("/api/models", json=body, headers=admin_headers).status_code == 422
+
+
 def test_a_refused_path_is_explained(client: TestClient, admin_headers: Headers) -> None:
     response = client.get("/api/files/input/.upload-1", headers=admin_headers)
     assert response.status_code == 400

@@ -6,13 +6,15 @@ say, such as every validation problem of a request). The
 :mod:`recostack.errors` hierarchy carries its own status code; FastAPI's
 validation errors become 400 naming the first offending field; unknown
 routes and methods keep their 404/405 (a 405's ``Allow`` naming every method
-of the path); anything else is a logged 500. The OpenAPI document states
+of the path); a file name the file system finds too long is a 422; anything
+else is a logged 500. The OpenAPI document states
 these answers and no other: FastAPI's own "422 Validation Error", which this
 API never sends, is left out of it.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
@@ -27,10 +29,11 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from recostack.api.inputs import PATTERN_MESSAGES
-from recostack.errors import RecostackError, Unauthorized
+from recostack.errors import RecostackError, Unauthorized, Unprocessable
 
 __all__ = [
     "ERROR_RESPONSES",
+    "NAME_TOO_LONG",
     "ErrorBody",
     "Responses",
     "allowed_methods",
@@ -63,6 +66,12 @@ def error_responses(**descriptions: str) -> Responses:
         for code, text in descriptions.items()
     }
 
+
+#: a path whose segment is longer in UTF-8 than the file system takes (255 bytes): a rule
+#: no JSON Schema can state (it counts characters), so the document's limit is 255 of them
+NAME_TOO_LONG = error_responses(
+    e422="a segment of the path is longer in UTF-8 than the file system takes (255 bytes)"
+)
 
 #: the error answers every protected endpoint can give, for the OpenAPI document
 ERROR_RESPONSES = error_responses(
@@ -168,6 +177,16 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return _json(exc.status_code, {"error": code, "message": message}, headers or None)
 
 
+async def _os_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OSError)
+    if exc.errno != errno.ENAMETOOLONG:
+        raise exc
+    problem = Unprocessable(
+        "a name in the path is longer than the file system takes (255 bytes in UTF-8)"
+    )
+    return _json(problem.status_code, problem.to_dict())
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     return _json(500, {"error": "internal", "message": "internal server error"})
@@ -195,6 +214,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RecostackError, _recostack_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(OSError, _os_error)
     app.add_exception_handler(Exception, _unexpected_error)
     build_document = app.openapi
 

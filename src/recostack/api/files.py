@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import FileResponse
 
 from recostack.api.deps import AdminKey, SettingsDep
-from recostack.api.errors import ERROR_RESPONSES, error_responses
+from recostack.api.errors import ERROR_RESPONSES, NAME_TOO_LONG, error_responses
 from recostack.api.inputs import ContainerName, RelativePath
 from recostack.api.schemas import FilePublic, FileUploadPublic
 from recostack.errors import Invalid, NotFound, TooLarge
@@ -21,6 +21,7 @@ router = APIRouter(prefix="/api/files", tags=["files"], responses=ERROR_RESPONSE
 Container = Annotated[ContainerName, Path()]
 FilePath = Annotated[RelativePath, Path()]
 _NOT_FOUND = error_responses(e404="no such container or file")
+_IN_A_FILE = {**_NOT_FOUND, **NAME_TOO_LONG}
 
 
 @router.put(
@@ -35,6 +36,7 @@ _NOT_FOUND = error_responses(e404="no such container or file")
             e409="the path is a folder",
             e413="the file is over the size limit",
         ),
+        **NAME_TOO_LONG,
     },
     openapi_extra={
         "requestBody": {
@@ -78,7 +80,7 @@ def list_files(container: Container, _: AdminKey, settings: SettingsDep) -> list
     "/{container}/{path:path}",
     summary="Download a file",
     response_class=FileResponse,
-    responses={**_NOT_FOUND, 200: {"content": {"application/octet-stream": {}}}},
+    responses={**_IN_A_FILE, 200: {"content": {"application/octet-stream": {}}}},
 )
 def download_file(
     container: Container, path: FilePath, _: AdminKey, settings: SettingsDep
@@ -93,7 +95,7 @@ def download_file(
     "/{container}/{path:path}",
     status_code=204,
     summary="Delete a file, or a folder and everything in it",
-    responses=_NOT_FOUND,
+    responses=_IN_A_FILE,
 )
 def delete_file(
     container: Container, path: FilePath, _: AdminKey, settings: SettingsDep

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from recostack.api.deps import AdminKey, ServingDep, SessionDep, SettingsDep, WorkersDep
-from recostack.api.errors import ERROR_RESPONSES, error_responses
+from recostack.api.errors import ERROR_RESPONSES, NAME_TOO_LONG, error_responses
 from recostack.api.inputs import ModelId
 from recostack.api.schemas import ModelCreate, ModelPublic, ModelSummary
 from recostack.errors import Conflict, NotFound
@@ -34,9 +34,12 @@ ModelIdPath = Annotated[ModelId, Path(alias="modelId", description="a model id (
     description="Answers at once with the new model (status Created) and its Location; "
     "poll GET /api/models/{modelId} for the training status. With projectId, the trained "
     "model is offered to the project's auto-deploy deployments.",
-    responses=error_responses(
-        e404="no such project (projectId), container (blobContainerName) or input file"
-    ),
+    responses={
+        **error_responses(
+            e404="no such project (projectId), container (blobContainerName) or input file"
+        ),
+        **NAME_TOO_LONG,
+    },
 )
 def create_model(
     body: ModelCreate,
