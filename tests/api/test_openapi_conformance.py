@@ -4,7 +4,9 @@ Schemathesis' engine runs as ``st run --checks all`` would from outside
 (its examples, coverage, fuzzing and stateful phases), with the admin key,
 against the in-process app holding a trained default model. Each
 operation of the document is a test of its own: it passes when no check
-failed on any request made to it (and no request made the app raise).
+failed on any request made to it, no request made the app raise, and every
+``$ref`` in it resolves. What each check takes for an answer is in
+``CONFIG``, with the reason.
 
 Operations still known to fail are marked ``xfail(strict=True)`` with the
 failing check and an example request: fixing one makes its test XPASS,
