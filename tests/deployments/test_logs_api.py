@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from recostack.serving.prediction_logger import PredictionRecord
 from recostack.store.engine import Database
 from recostack.store.prediction_log_repository import count_predictions, insert_predictions
 
@@ -122,21 +123,13 @@ def test_retention_purges_old_records(
 ) -> None:
     deploy(trained_model["id"], logging={"enabled": True, "retention_days": 1})
     old = datetime.now(UTC) - timedelta(days=3)
-    record = {
-        "deployment_id": "web",
-        "version": "1",
-        "model_id": trained_model["id"],
-        "user_id": None,
-        "items": [],
-        "context": {},
-        "latency_ms": 1.0,
-    }
+    record = PredictionRecord("", "web", "1", trained_model["id"], None, "[]", "{}", old, 1.0)
     with db.engine.begin() as connection:
         insert_predictions(
             connection,
             [
-                {**record, "request_id": "old", "created_at": old},
-                {**record, "request_id": "new", "created_at": datetime.now(UTC)},
+                record._replace(request_id="old"),
+                record._replace(request_id="new", created_at=datetime.now(UTC)),
             ],
         )
     serving = client.app.state.serving  # type: ignore[attr-defined]

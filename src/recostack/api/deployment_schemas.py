@@ -216,10 +216,12 @@ class RecommendBody(PredictionArguments):
     version: VersionName | None = Field(default=None, description="default: newest ACTIVE")
 
     def arguments(self) -> dict[str, Any]:
-        """The prediction arguments set (serving names)."""
-        return PredictionArguments.model_validate(
-            self.model_dump(include=set(PredictionArguments.model_fields), exclude_none=True)
-        ).to_store()
+        """The prediction arguments set (serving names: ``count`` for recommendationCount)."""
+        given = {name: getattr(self, name) for name in PredictionArguments.model_fields}
+        values = {name: value for name, value in given.items() if value is not None}
+        if "recommendation_count" in values:
+            values["count"] = values.pop("recommendation_count")
+        return values
 
 
 class ResponseCreate(_Body):

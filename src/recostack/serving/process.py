@@ -11,11 +11,10 @@ belong to the app's lifespan.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from recostack.rules import ScenarioSnapshot
 from recostack.serving.deployments.customers import CustomerCache, CustomerSource
@@ -26,7 +25,7 @@ from recostack.serving.deployments.retention import LogRetention
 from recostack.serving.keys import KeyDigest, KeyRing, Role
 from recostack.serving.model_cache import ModelCache
 from recostack.serving.models import ModelSource, ServedModels
-from recostack.serving.prediction_logger import PredictionLogger
+from recostack.serving.prediction_logger import PredictionLogger, PredictionRecord
 from recostack.serving.recommend import Recommender
 from recostack.serving.rule_caches import ScorerCache
 from recostack.serving.scenario_cache import ScenarioCache
@@ -45,7 +44,7 @@ class ServingSources:
     scenarios: Callable[[], ScenarioSnapshot]
     deployments: DeploymentSource
     customers: CustomerSource
-    write_predictions: Callable[[Sequence[Mapping[str, Any]]], None]
+    write_predictions: Callable[[Sequence[PredictionRecord]], None]
     purge_logs: Callable[[str, datetime], int]
 
 

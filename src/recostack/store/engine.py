@@ -20,12 +20,13 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database", "is_sqlite", "make_engine", "make_session_factory"]
+__all__ = ["Database", "is_sqlite", "json_text", "make_engine", "make_session_factory"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def _json_text(value: Any) -> str:
+def json_text(value: Any) -> str:
+    """A JSON document as the store writes one (orjson; the standard library past it)."""
     try:
         return orjson.dumps(
             value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
@@ -42,7 +43,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     row) and read through the standard library (exact for any integer).
     """
     parsed = make_url(url)
-    kwargs.setdefault("json_serializer", _json_text)
+    kwargs.setdefault("json_serializer", json_text)
     kwargs.setdefault("json_deserializer", json.loads)  # exact for integers beyond 64 bits
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -7,15 +7,15 @@ miss.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine, select
 
 from recostack.rules import ScenarioSnapshot
 from recostack.serving import ServingSources
 from recostack.serving.keys import KeyDigest
+from recostack.serving.prediction_logger import PredictionRecord
 from recostack.store.customer_repository import CustomerStore
 from recostack.store.deployment_repository import DeploymentStore
 from recostack.store.key_repository import read_key_digests
@@ -68,7 +68,7 @@ def serving_sources(engine: Engine) -> ServingSources:
         with reader.connect() as connection:
             return read_scenario_snapshot(connection)
 
-    def write_predictions(batch: Sequence[Mapping[str, Any]]) -> None:
+    def write_predictions(batch: Sequence[PredictionRecord]) -> None:
         with engine.begin() as connection:
             insert_predictions(connection, batch)
 

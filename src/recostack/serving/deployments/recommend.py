@@ -10,6 +10,8 @@ scoring) → the answer, whose log record is queued
 
 from __future__ import annotations
 
+import os
+import random
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -17,11 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from recostack.rules import RecoType, RuleOptions, RuntimeRules
 from recostack.serving.deployments.config import DeploymentConfig
 from recostack.serving.deployments.customers import CustomerCache
 from recostack.serving.deployments.live import LiveDeployments
-from recostack.serving.prediction_logger import PredictionLogger
+from recostack.serving.prediction_logger import PredictionLogger, PredictionRecord
 from recostack.serving.recommend import DEFAULT_COUNT, Recommender, RecommendRequest
 from recostack.training.trained_model import UsageEventLike
 
@@ -49,6 +53,18 @@ class DeploymentRequest:
         if self.item_id is not None:
             return "item_to_items"
         return "profile_to_items" if self.user_id else "session_to_items"
+
+
+#: request ids: random version-4 UUIDs from a generator seeded once by the OS. Not
+#: ``uuid.uuid4()``: its ``os.urandom`` releases the GIL on every request, and the
+#: background threads (the log writer) take it for up to a switch interval (5 ms) each
+#: time; measured in ``bench/deployment.py`` as the deployment path's tail. An id only
+#: names an answer (a response still needs a recommend key), it guards nothing.
+_IDS = random.Random(os.urandom(32))
+
+
+def _request_id() -> str:
+    return str(uuid.UUID(int=_IDS.getrandbits(128), version=4))
 
 
 def _options(
@@ -127,7 +143,7 @@ class DeploymentRecommender:
                 zip(answer.item_ids, answer.scores, strict=True), start=1
             )
         ]
-        request_id = str(uuid.uuid4())
+        request_id = _request_id()
         body: dict[str, Any] = {
             "requestId": request_id,
             "deploymentId": record.deployment_id,
@@ -144,16 +160,16 @@ class DeploymentRecommender:
             if args.get("channel") is not None:
                 context["channel"] = args["channel"]
             self.prediction_logger.log(
-                {
-                    "request_id": request_id,
-                    "deployment_id": record.deployment_id,
-                    "version": record.version,
-                    "model_id": model_id,
-                    "user_id": request.lookup_id,
-                    "items": items,
-                    "context": context,
-                    "created_at": datetime.now(UTC),
-                    "latency_ms": (time.perf_counter() - started) * 1000.0,
-                }
+                PredictionRecord(
+                    request_id,
+                    record.deployment_id,
+                    record.version,
+                    model_id,
+                    request.lookup_id,
+                    orjson.dumps(items).decode(),
+                    orjson.dumps(context).decode(),
+                    datetime.now(UTC),
+                    (time.perf_counter() - started) * 1000.0,
+                )
             )
         return body
