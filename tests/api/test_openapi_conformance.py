@@ -161,33 +161,8 @@ OPERATIONS = [
     "GET /api/customers/{collection}/{customer_id}",
 ]
 
-_EMPTY_FILTER = (
-    "positive_data_acceptance: an empty filter (the document allows any string, not "
-    "inputs.FilterRule's pattern) is a 400: {} -> 400 \"filter '': expected property:op:value\""
-)
 #: operations that still fail, with the check and an example request (remove as fixed)
-KNOWN_FAILURES: dict[str, str] = {
-    "GET /api/models/default/recommend": _EMPTY_FILTER.format(
-        "GET /api/models/default/recommend?itemId=0&filters="
-    ),
-    "POST /api/models/default/recommend": _EMPTY_FILTER.format(
-        'POST /api/models/default/recommend?filters= [{"itemId": "0"}]'
-    ),
-    "GET /api/recommendation/items/{item_id}/items/": _EMPTY_FILTER.format(
-        "GET /api/recommendation/items/0/items/?filters="
-    ),
-    "GET /api/recommendation/users/{user_id}/items/": _EMPTY_FILTER.format(
-        "GET /api/recommendation/users/0/items/?filters="
-    ),
-    "POST /api/recommendation/sessions/items/": _EMPTY_FILTER.format(
-        'POST /api/recommendation/sessions/items/?filters= [{"itemId": "0"}]'
-    ),
-    "POST /api/projects/{project_id}/deployments": (
-        "positive_data_acceptance: a body without modelId and modelIds (the document "
-        'requires neither) is a 400: POST /api/projects/0/deployments {"deploymentId": "0", '
-        '"version": "0"} -> 400 "a deployment needs a model: give modelId (or modelIds)"'
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 @dataclass

@@ -37,6 +37,7 @@ router = APIRouter(prefix="/api", tags=["deployments"], route_class=LeanRoute)
         **error_responses(
             e404="no such deployment or version",
             e409="the deployment is stopped",
+            e422="a filter or reranking rule names a property the catalog does not have",
             e503="the deployment is not ready",
         ),
     },

@@ -8,9 +8,9 @@ too, so a body can be written either way.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from recostack.api.inputs import (
@@ -116,6 +116,17 @@ class LoggingSettings(_Body):
 
 
 class DeploymentCreate(_Body):
+    """A deployment version: ``modelId``, or ``modelIds`` (the first the primary), is required."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["modelId"], "properties": {"modelId": {"type": "string"}}},
+                {"required": ["modelIds"], "properties": {"modelIds": {"type": "array"}}},
+            ]
+        }
+    )
+
     deployment_id: str = Field(pattern=NAME_PATTERN)
     version: str = Field(min_length=1, max_length=64)
     description: str | None = Field(default=None, max_length=10_000)
@@ -150,6 +161,12 @@ class DeploymentCreate(_Body):
     plugin_post_score_class: str | None = Field(default=None, max_length=128)
     complexity: str | None = Field(default=None, max_length=16)
     performance_expectation: str | None = Field(default=None, max_length=16)
+
+    @model_validator(mode="after")
+    def _a_model(self) -> Self:
+        if not self.models():
+            raise ValueError("a deployment needs a model: give modelId (or modelIds)")
+        return self
 
     def models(self) -> list[str]:
         ids = list(self.model_ids or [])

@@ -52,6 +52,7 @@ router = APIRouter(
         **error_responses(
             e404="no such model or scenario, or no default model is set",
             e409="the model is not Completed, or a scenario chain is broken",
+            e422="a filter or reranking rule names a property the catalog does not have",
             e503="the model's artifacts cannot be loaded",
         ),
     },

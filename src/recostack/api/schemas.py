@@ -105,9 +105,12 @@ class ModelPublic(ModelSummary):
 
 
 class UsageEventCreate(_Camel):
-    """One recent usage event in the body of a recommend call."""
+    """One recent usage event in the body of a recommend call (strict: JSON types as the
+    document states them, a timestamp as an ISO 8601 text)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True
+    )
 
     item_id: ItemId
     timestamp: datetime | None = Field(default=None, description="default: now (UTC)")

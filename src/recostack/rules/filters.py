@@ -17,9 +17,11 @@ notempty   is not missing
 
 "Is a number" is :func:`~recostack.rules.properties.parse_number`. Values are
 case-sensitive and taken exactly as written, after the second ``:`` (so a
-value may itself contain ``:``). A malformed filter, or one on a property the
-catalog does not have, raises :class:`~recostack.errors.Invalid` with
-``field="filters"`` and a message naming the filter.
+value may itself contain ``:``). A malformed filter raises
+:class:`~recostack.errors.Invalid`, one on a
+property the catalog does not have :class:`~recostack.errors.Unprocessable`
+(a well-formed rule this model cannot use), both with ``field="filters"``
+and a message naming the filter.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Literal, cast, get_args
 
 import numpy as np
 
-from recostack.errors import Invalid
+from recostack.errors import Invalid, Unprocessable
 from recostack.rules.properties import ItemProperties, PropertyColumn, parse_number
 
 __all__ = [
@@ -62,8 +64,8 @@ class Filter:
     values: tuple[str, ...]
 
 
-def _invalid(text: str, problem: str) -> Invalid:
-    return Invalid(f"filter {text!r}: {problem}", field="filters", detail={"filter": text})
+def _invalid(text: str, problem: str, error: type[Invalid] = Invalid) -> Invalid:
+    return error(f"filter {text!r}: {problem}", field="filters", detail={"filter": text})
 
 
 @lru_cache(maxsize=4096)
@@ -153,7 +155,8 @@ def compile_filter(flt: Filter, props: ItemProperties) -> np.ndarray:
     """Boolean mask over all items of those passing ``flt`` (a new, writable array)."""
     if flt.property not in props:
         known = ", ".join(sorted(props.names)) or "none"
-        raise _invalid(flt.text, f"unknown property {flt.property!r} (properties: {known})")
+        problem = f"unknown property {flt.property!r} (properties: {known})"
+        raise _invalid(flt.text, problem, Unprocessable)
     column = props.column(flt.property)
     op = flt.op
     if op in ("empty", "notempty"):

@@ -40,7 +40,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from recostack.errors import Invalid
+from recostack.errors import Invalid, Unprocessable
 from recostack.rules.properties import ItemProperties
 
 __all__ = [
@@ -64,8 +64,8 @@ class RerankRule:
     weight: float
 
 
-def _invalid(text: str, problem: str) -> Invalid:
-    return Invalid(f"reranking {text!r}: {problem}", field="reranking", detail={"reranking": text})
+def _invalid(text: str, problem: str, error: type[Invalid] = Invalid) -> Invalid:
+    return error(f"reranking {text!r}: {problem}", field="reranking", detail={"reranking": text})
 
 
 @lru_cache(maxsize=1024)
@@ -97,7 +97,8 @@ def check_rerank_rules(rules: Iterable[str], props: ItemProperties) -> list[Rera
     for rule in parsed:
         if rule.property not in props:
             known = ", ".join(sorted(props.names)) or "none"
-            raise _invalid(rule.text, f"unknown property {rule.property!r} (properties: {known})")
+            problem = f"unknown property {rule.property!r} (properties: {known})"
+            raise _invalid(rule.text, problem, Unprocessable)
     return parsed
 
 

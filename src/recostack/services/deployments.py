@@ -111,7 +111,7 @@ class DeploymentService:
     ) -> DeploymentView:
         """Store a new deployment version and start deploying it."""
         if not model_ids:
-            raise Invalid("a deployment needs a model: give modelId (or modelIds)", field="modelId")
+            raise Invalid("a deployment needs a model", field="modelId")
         with self.db.transaction() as session:
             models = [_completed_model(session, m, "modelId") for m in model_ids]
             DeploymentConfig.parse(settings, len(models))  # refuse what serving could not use

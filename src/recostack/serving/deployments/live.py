@@ -178,9 +178,13 @@ class LiveDeployments:
         """The live entry of an ACTIVE record, reusing loaded models; ``None`` otherwise."""
         if record.pending_model_version:
             self._preload(record.pending_model_version)
+        old = self.current(record)
+        if record.status == DeploymentStatus.DEPLOYING and old is not None:
+            # activated in this process a moment ago (DeploymentLifecycle installs it before
+            # the store says ACTIVE): keep serving it until the store catches up
+            return old if old.record.status == DeploymentStatus.ACTIVE else None
         if record.status != DeploymentStatus.ACTIVE or record.environment == Environment.DISABLE:
             return None
-        old = self.current(record)
         loaded: dict[str, TrainedModel] = {}
         if old is not None:
             loaded = dict(zip(old.record.model_ids, old.models, strict=True))
