@@ -57,24 +57,25 @@ class _QueryModel:
     def __init__(self, name: str, model: type[BaseModel]) -> None:
         self.name = name
         self.model = model
-        self.lists: list[str] = []
-        self.scalars: list[str] = []
+        #: alias -> whether the field is a list (a repeated parameter)
+        self.fields: dict[str, bool] = {}
         for field_name, field in model.model_fields.items():
-            alias = field.alias or field_name
             origin = getattr(field.annotation, "__origin__", None)
-            (self.lists if origin is list else self.scalars).append(alias)
+            self.fields[field.alias or field_name] = origin is list
 
     def read(self, request: Request, errors: Errors) -> BaseModel | None:
-        query = request.query_params
+        """The query's declared parameters (the last value of a repeated scalar, as FastAPI
+        reads it; unknown parameters are ignored) validated by the model."""
         data: dict[str, Any] = {}
-        for alias in self.scalars:
-            value = query.get(alias)
-            if value is not None:
-                data[alias] = value
-        for alias in self.lists:
-            values = query.getlist(alias)
-            if values:
-                data[alias] = values
+        fields = self.fields
+        for name, value in request.query_params.multi_items():
+            repeated = fields.get(name)
+            if repeated is None:
+                continue
+            if repeated:
+                data.setdefault(name, []).append(value)
+            else:
+                data[name] = value
         try:
             return self.model.model_validate(data)
         except ValidationError as error:
