@@ -1,0 +1,1 @@
+"""Online learning on deployments: ``ecosystem_rewards`` scoring and learning from responses."""

@@ -1,0 +1,123 @@
+"""Online learning as serving sees it: configurations, feature stores, arms, learning events.
+
+The store maps its rows onto these values
+(``recostack.store.online_repository`` / ``recostack.store.options_store``);
+serving never reads a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, NamedTuple
+
+from recostack.algorithms.bandits import EcosystemRewardsConfig
+
+__all__ = [
+    "ONLINE_GENERATION",
+    "SEGMENT_SEPARATOR",
+    "ArmStats",
+    "ContextVariable",
+    "FeatureStore",
+    "Impression",
+    "OnlineConfiguration",
+    "ResponseEvent",
+    "segment_key",
+]
+
+#: the change stamp of configurations, feature stores and offers
+ONLINE_GENERATION: Final = "online_learning_generation"
+SEGMENT_SEPARATOR: Final = "|"
+
+
+def segment_key(values: tuple[str, ...]) -> str:
+    """A segment's key: its variables' values joined by ``|`` (``""`` without variables)."""
+    return SEGMENT_SEPARATOR.join(values)
+
+
+@dataclass(frozen=True)
+class ContextVariable:
+    """One contextual variable of a configuration (``contextual_variables_..._one/two``)."""
+
+    #: the field of the feature store (and the key of a request's ``context``)
+    name: str
+    #: read from the deployment's customer lookup instead of the request's context
+    from_data_source: bool = False
+    #: the customer lookup's field (default: ``name``)
+    lookup: str = ""
+
+    @property
+    def lookup_field(self) -> str:
+        return self.lookup or self.name
+
+
+@dataclass(frozen=True)
+class FeatureStore:
+    """Offers by segment: the arms a configuration can have."""
+
+    database: str
+    collection: str
+    #: variable name -> its values, in the order given (at most two variables)
+    variables: Mapping[str, tuple[str, ...]]
+    #: segment key -> the offers configured in it
+    segments: Mapping[str, tuple[str, ...]]
+    #: offer -> its attributes (the offer collection's record)
+    offers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OnlineConfiguration:
+    """A stored ``create_online_learning`` configuration, parsed."""
+
+    id: str
+    name: str
+    params: EcosystemRewardsConfig
+    variables: tuple[ContextVariable, ...]
+    feature_store: FeatureStore
+    #: every parameter as stored (reference names)
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ArmStats(NamedTuple):
+    """One arm of the options store, as last read."""
+
+    alpha: float
+    beta: float
+    alpha_zero: float
+    beta_zero: float
+    shown: int
+    taken_up: int
+
+
+class Impression(NamedTuple):
+    """An offer shown by a configuration (one interaction; not taken up until a take-up)."""
+
+    request_id: str
+    offer: str
+    config_id: str
+    deployment_id: str
+    segment: str
+    customer_id: str | None
+    rank: int
+    shown_ms: int
+    draw: float
+    propensity: float
+    explored: bool
+    #: what it adds to beta while not taken up (learning_rate × fail_reward)
+    fail_part: float
+
+
+class ResponseEvent(NamedTuple):
+    """A response to a shown offer, with what it means for the arm."""
+
+    request_id: str
+    offer: str
+    config_id: str
+    #: True: taken up; False: declined
+    take_up: bool
+    reward: float | None
+    #: what a take-up adds to alpha (capped reward × learning_rate)
+    success_part: float
+    fail_part: float
+    #: the response log record to store with it
+    log: Mapping[str, Any]

@@ -1,0 +1,482 @@
+"""The options store: arms (offer × segment) of each configuration, and learning writes.
+
+An arm's ``alpha`` and ``beta`` are its priors plus the weighted
+contributions of its interactions that still count (see
+:mod:`recostack.algorithms.bandits`). Every change is an atomic increment
+(``SET beta = beta + :d``) inside the transaction that also writes the
+interactions it comes from, interactions first and arms after, in key
+order: any number of processes can write at once, and nothing is lost or
+counted twice. A take-up converts an interaction only while it has no
+outcome (``WHERE outcome IS NULL``), so a response posted twice counts once.
+
+:func:`sweep` keeps the window and the count: interactions older than
+``processing_window`` or past the arm's latest ``processing_count`` stop
+counting and their contributions are subtracted (each exactly once: the
+row update that marks it decides). With decay (``decay_gamma`` ≠ 1 or an
+``interaction_count``), the arms touched since the last sweep are recomputed
+from their interactions under the arm's row lock.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, text
+
+from recostack.algorithms.bandits import EcosystemRewardsConfig, arm_contributions
+from recostack.serving.online.records import ArmStats, Impression, ResponseEvent
+from recostack.store.deployment_tables import ResponseLogRow
+from recostack.store.online_tables import ArmRow, InteractionRow
+from recostack.store.tables import UTCDateTime, utcnow
+
+__all__ = [
+    "ensure_arms",
+    "interactions_of_request",
+    "list_arms",
+    "read_arm_stats",
+    "recompute_arms",
+    "record_impressions",
+    "record_responses",
+    "set_priors",
+    "sweep",
+    "warm_start",
+]
+
+Arm = tuple[str, str]  # (offer, segment)
+
+_UPSERT_SHOWN = text(
+    """
+    INSERT INTO online_arms (config_id, offer, segment, alpha, beta, alpha_zero, beta_zero,
+        shown, taken_up, declined, reward_sum, counted, arm_reward, updated_at)
+    VALUES (:config_id, :offer, :segment, 1.0, 1.0 + :beta, 1.0, 1.0,
+        :shown, 0, 0, 0.0, :shown, :draw, :now)
+    ON CONFLICT (config_id, offer, segment) DO UPDATE SET
+        beta = online_arms.beta + (excluded.beta - excluded.beta_zero),
+        shown = online_arms.shown + excluded.shown,
+        counted = online_arms.counted + excluded.counted,
+        arm_reward = excluded.arm_reward,
+        updated_at = excluded.updated_at
+    """
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+_ADD = text(
+    """
+    UPDATE online_arms SET alpha = alpha + :alpha, beta = beta + :beta,
+        taken_up = taken_up + :taken_up, declined = declined + :declined,
+        reward_sum = reward_sum + :reward_sum, counted = counted + :counted, updated_at = :now
+    WHERE config_id = :config_id AND offer = :offer AND segment = :segment
+    """
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+_RESPOND = text(
+    """
+    UPDATE online_interactions SET outcome = :take_up, reward = :reward
+    WHERE request_id = :request_id AND offer = :offer AND outcome IS NULL
+    RETURNING config_id, segment, weight, counted
+    """
+)
+
+
+def _zero() -> dict[str, float]:
+    return {
+        "alpha": 0.0,
+        "beta": 0.0,
+        "taken_up": 0,
+        "declined": 0,
+        "reward_sum": 0.0,
+        "counted": 0,
+    }
+
+
+def _apply(connection: Connection, deltas: dict[tuple[str, str, str], dict[str, float]]) -> None:
+    """Add each arm's deltas, in key order (one lock order for every process)."""
+    now = utcnow()
+    rows = [
+        {"config_id": c, "offer": o, "segment": s, "now": now, **d}
+        for (c, o, s), d in sorted(deltas.items())
+        if any(d.values())
+    ]
+    if rows:
+        connection.execute(_ADD, rows)
+
+
+# --- learning writes --------------------------------------------------------------------
+
+
+def record_impressions(connection: Connection, impressions: Sequence[Impression]) -> None:
+    """Store shown offers and count them (not taken up until a take-up converts them)."""
+    if not impressions:
+        return
+    rows = []
+    for i in impressions:
+        row = i._asdict()
+        del row["fail_part"]
+        rows.append({**row, "outcome": None, "reward": None, "weight": 1.0, "counted": True})
+    connection.execute(insert(InteractionRow.__table__), rows)  # type: ignore[arg-type]
+    arms: dict[tuple[str, str, str], list[float]] = {}
+    for i in impressions:
+        entry = arms.setdefault((i.config_id, i.offer, i.segment), [0, 0.0, 0.0])
+        entry[0] += 1
+        entry[1] += i.fail_part
+        entry[2] = i.draw
+    now = utcnow()
+    connection.execute(
+        _UPSERT_SHOWN,
+        [
+            {
+                "config_id": c,
+                "offer": o,
+                "segment": s,
+                "shown": int(n),
+                "beta": b,
+                "draw": d,
+                "now": now,
+            }
+            for (c, o, s), (n, b, d) in sorted(arms.items())
+        ],
+    )
+
+
+def record_responses(connection: Connection, events: Sequence[ResponseEvent]) -> int:
+    """Store responses (their log records) and learn from them; how many converted a shown
+    offer (a second response to the same request and offer converts nothing)."""
+    if not events:
+        return 0
+    connection.execute(insert(ResponseLogRow.__table__), [dict(e.log) for e in events])  # type: ignore[arg-type]
+    deltas: dict[tuple[str, str, str], dict[str, float]] = defaultdict(_zero)
+    converted = 0
+    for event in events:
+        found = connection.execute(
+            _RESPOND,
+            {
+                "take_up": event.take_up,
+                "reward": event.reward,
+                "request_id": event.request_id,
+                "offer": event.offer,
+            },
+        ).first()
+        if found is None:
+            continue
+        converted += 1
+        config_id, segment, weight, counted = found
+        delta = deltas[(config_id, event.offer, segment)]
+        if event.take_up:
+            delta["taken_up"] += 1
+            delta["reward_sum"] += event.success_part
+            if counted:
+                delta["alpha"] += weight * event.success_part
+                delta["beta"] -= weight * event.fail_part
+        else:
+            delta["declined"] += 1
+    _apply(connection, deltas)
+    return converted
+
+
+# --- the window, the count and decay ------------------------------------------------------
+
+
+def _parts(row: Any, params: EcosystemRewardsConfig) -> tuple[float, float]:
+    """(alpha part, beta part) an interaction row contributes now."""
+    if row.outcome:
+        return row.weight * params.success_part(row.reward), 0.0
+    return 0.0, row.weight * params.fail_part
+
+
+def _uncount(
+    connection: Connection,
+    statement: Any,
+    parameters: dict[str, Any],
+    params: EcosystemRewardsConfig,
+    config_id: str,
+) -> set[Arm]:
+    deltas: dict[tuple[str, str, str], dict[str, float]] = defaultdict(_zero)
+    for row in connection.execute(statement, parameters):
+        a, b = _parts(row, params)
+        delta = deltas[(config_id, row.offer, row.segment)]
+        delta["alpha"] -= a
+        delta["beta"] -= b
+        delta["counted"] -= 1
+    _apply(connection, deltas)
+    return {(o, s) for _, o, s in deltas}
+
+
+_EXPIRE = text(
+    """
+    UPDATE online_interactions SET counted = false
+    WHERE config_id = :config_id AND counted AND shown_ms < :limit
+    RETURNING offer, segment, weight, outcome, reward
+    """
+)
+_OVER_COUNT = text(
+    """
+    UPDATE online_interactions SET counted = false
+    WHERE (request_id, offer) IN (
+        SELECT request_id, offer FROM online_interactions
+        WHERE config_id = :config_id AND offer = :offer AND segment = :segment AND counted
+        ORDER BY shown_ms DESC, request_id DESC LIMIT -1 OFFSET :keep)
+    RETURNING offer, segment, weight, outcome, reward
+    """
+)
+
+
+def sweep(
+    connection: Connection,
+    config_id: str,
+    params: EcosystemRewardsConfig,
+    now_ms: int,
+    since_ms: int | None = None,
+) -> int:
+    """Apply the window, the count and (with decay) the weights; how many arms changed."""
+    changed = _uncount(
+        connection,
+        _EXPIRE,
+        {"config_id": config_id, "limit": now_ms - params.processing_window},
+        params,
+        config_id,
+    )
+    over = connection.execute(
+        select(ArmRow.offer, ArmRow.segment).where(
+            ArmRow.config_id == config_id, ArmRow.counted > params.processing_count
+        )
+    ).all()
+    statement = _OVER_COUNT
+    if connection.dialect.name == "postgresql":
+        statement = text(str(_OVER_COUNT).replace("LIMIT -1 OFFSET", "OFFSET"))
+    for offer, segment in sorted(over):
+        changed |= _uncount(
+            connection,
+            statement,
+            {
+                "config_id": config_id,
+                "offer": offer,
+                "segment": segment,
+                "keep": params.processing_count,
+            },
+            params,
+            config_id,
+        )
+    if params.decays and since_ms is not None:
+        touched = connection.execute(
+            select(InteractionRow.offer, InteractionRow.segment)
+            .where(InteractionRow.config_id == config_id, InteractionRow.shown_ms >= since_ms)
+            .distinct()
+        ).all()
+        arms = {(o, s) for o, s in touched} | changed
+        recompute_arms(connection, config_id, params, now_ms, arms)
+    return len(changed)
+
+
+def recompute_arms(
+    connection: Connection,
+    config_id: str,
+    params: EcosystemRewardsConfig,
+    now_ms: int,
+    arms: Iterable[Arm] | None = None,
+) -> None:
+    """Set arms' alpha and beta from their counted interactions (every arm of the
+    configuration by default), under each arm's row lock."""
+    if arms is None:
+        arms = {
+            (o, s)
+            for o, s in connection.execute(
+                select(ArmRow.offer, ArmRow.segment).where(ArmRow.config_id == config_id)
+            )
+        }
+    lock = " FOR UPDATE" if connection.dialect.name == "postgresql" else ""
+    for offer, segment in sorted(arms):
+        key = {"config_id": config_id, "offer": offer, "segment": segment}
+        locked = connection.execute(
+            text(
+                "SELECT alpha_zero, beta_zero FROM online_arms WHERE config_id = :config_id "
+                f"AND offer = :offer AND segment = :segment{lock}"
+            ),
+            key,
+        ).first()
+        if locked is None:
+            continue
+        rows = connection.execute(
+            select(
+                InteractionRow.request_id,
+                InteractionRow.shown_ms,
+                InteractionRow.customer_id,
+                InteractionRow.outcome,
+                InteractionRow.reward,
+                InteractionRow.weight,
+            ).where(
+                InteractionRow.config_id == config_id,
+                InteractionRow.offer == offer,
+                InteractionRow.segment == segment,
+                InteractionRow.counted,
+            )
+        ).all()
+        evidence = arm_contributions(
+            [float(r.shown_ms) for r in rows],
+            [r.customer_id for r in rows],
+            [bool(r.outcome) for r in rows],
+            [r.reward for r in rows],
+            float(now_ms),
+            params,
+        )
+        updates = [
+            {"w": float(w), "c": bool(w > 0), "q": r.request_id, "o": offer}
+            for r, w in zip(rows, evidence.weights, strict=True)
+            if w != r.weight
+        ]
+        if updates:
+            connection.execute(
+                text(
+                    "UPDATE online_interactions SET weight = :w, counted = :c "
+                    "WHERE request_id = :q AND offer = :o"
+                ),
+                updates,
+            )
+        connection.execute(
+            text(
+                "UPDATE online_arms SET alpha = alpha_zero + :a, beta = beta_zero + :b, "
+                "counted = :n WHERE config_id = :config_id AND offer = :offer "
+                "AND segment = :segment"
+            ),
+            {
+                **key,
+                "a": evidence.alpha,
+                "b": evidence.beta,
+                "n": int((evidence.weights > 0).sum()),
+            },
+        )
+
+
+# --- arms: creation, priors, reads -------------------------------------------------------
+
+
+def ensure_arms(connection: Connection, config_id: str, arms: Iterable[Arm]) -> int:
+    """Create the arms that do not exist yet, at alpha = beta = 1; how many were created."""
+    existing = {
+        (o, s)
+        for o, s in connection.execute(
+            select(ArmRow.offer, ArmRow.segment).where(ArmRow.config_id == config_id)
+        )
+    }
+    now = utcnow()
+    rows = [
+        {
+            "config_id": config_id,
+            "offer": o,
+            "segment": s,
+            "alpha": 1.0,
+            "beta": 1.0,
+            "alpha_zero": 1.0,
+            "beta_zero": 1.0,
+            "shown": 0,
+            "taken_up": 0,
+            "declined": 0,
+            "reward_sum": 0.0,
+            "counted": 0,
+            "arm_reward": None,
+            "updated_at": now,
+        }
+        for o, s in sorted(set(arms) - existing)
+    ]
+    if rows:
+        connection.execute(insert(ArmRow.__table__), rows)  # type: ignore[arg-type]
+    return len(rows)
+
+
+def set_priors(
+    connection: Connection, config_id: str, priors: Iterable[tuple[str, str, float, float]]
+) -> int:
+    """Set arms' priors (alpha_zero, beta_zero), moving alpha and beta by the change."""
+    rows: list[dict[str, Any]] = [
+        {
+            "config_id": config_id,
+            "offer": o,
+            "segment": s,
+            "a0": float(a),
+            "b0": float(b),
+            "now": utcnow(),
+        }
+        for o, s, a, b in priors
+    ]
+    ensure_arms(connection, config_id, [(r["offer"], r["segment"]) for r in rows])
+    statement = text(
+        "UPDATE online_arms SET alpha = alpha + (:a0 - alpha_zero), "
+        "beta = beta + (:b0 - beta_zero), alpha_zero = :a0, beta_zero = :b0, updated_at = :now "
+        "WHERE config_id = :config_id AND offer = :offer AND segment = :segment"
+    ).bindparams(bindparam("now", type_=UTCDateTime()))
+    if rows:
+        connection.execute(statement, sorted(rows, key=lambda r: (r["offer"], r["segment"])))
+    return len(rows)
+
+
+def warm_start(
+    connection: Connection,
+    config_id: str,
+    params: EcosystemRewardsConfig,
+    history: Iterable[tuple[str, str, float, float]],
+) -> int:
+    """Add historical (offer, segment, take-ups, others) to the priors (and alpha, beta):
+    ``prior_success_reward`` / ``prior_fail_reward`` each, times ``discount_factor``."""
+    rows: list[dict[str, Any]] = []
+    for offer, segment, taken, others in history:
+        a, b = params.warm_start(taken, others)
+        rows.append({"config_id": config_id, "offer": offer, "segment": segment, "a": a, "b": b})
+    ensure_arms(connection, config_id, [(r["offer"], r["segment"]) for r in rows])
+    if rows:
+        connection.execute(
+            text(
+                "UPDATE online_arms SET alpha_zero = alpha_zero + :a, alpha = alpha + :a, "
+                "beta_zero = beta_zero + :b, beta = beta + :b "
+                "WHERE config_id = :config_id AND offer = :offer AND segment = :segment"
+            ),
+            sorted(rows, key=lambda r: (r["offer"], r["segment"])),
+        )
+    return len(rows)
+
+
+def read_arm_stats(connection: Connection, config_id: str) -> dict[Arm, ArmStats]:
+    """Every arm of a configuration (serving's snapshot)."""
+    rows = connection.execute(
+        select(
+            ArmRow.offer,
+            ArmRow.segment,
+            ArmRow.alpha,
+            ArmRow.beta,
+            ArmRow.alpha_zero,
+            ArmRow.beta_zero,
+            ArmRow.shown,
+            ArmRow.taken_up,
+        ).where(ArmRow.config_id == config_id)
+    )
+    return {(r[0], r[1]): ArmStats(*r[2:]) for r in rows}
+
+
+def list_arms(
+    connection: Connection, config_id: str, segment: str | None = None
+) -> list[dict[str, Any]]:
+    """The options store's rows of a configuration (one segment's, if given)."""
+    query = select(ArmRow.__table__).where(ArmRow.config_id == config_id)
+    if segment is not None:
+        query = query.where(ArmRow.segment == segment)
+    rows = connection.execute(query.order_by(ArmRow.segment, ArmRow.offer))
+    out = []
+    for row in rows:
+        record = dict(row._mapping)
+        shown = record["shown"]
+        record["propensity"] = record["taken_up"] / shown if shown else 0.0
+        out.append(record)
+    return out
+
+
+def interactions_of_request(connection: Connection, request_id: str) -> list[dict[str, Any]]:
+    """The offers an answer showed (for a response from a process that did not answer)."""
+    rows = connection.execute(
+        select(
+            InteractionRow.offer,
+            InteractionRow.config_id,
+            InteractionRow.deployment_id,
+            InteractionRow.segment,
+            InteractionRow.shown_ms,
+        ).where(InteractionRow.request_id == request_id)
+    )
+    return [dict(r._mapping) for r in rows]
