@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     #: memory budget of the loaded-model cache of each API process
     model_cache_bytes: int = Field(default=2 * 1024**3, ge=0)
 
+    # --- operations (statistics, schedules, webhooks) -------------------------------
+    #: how often each API process merges its statistics rollups into the store
+    statistics_flush_seconds: float = Field(default=1.0, gt=0, le=300)
+
     # --- training jobs -------------------------------------------------------
     #: training worker threads started inside ``recostack serve`` (0: none)
     workers_in_process: int = Field(default=1, ge=0, le=64)

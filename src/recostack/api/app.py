@@ -25,16 +25,20 @@ from recostack.api import (
     deployments,
     files,
     models,
+    operations,
     projects,
     reco_endpoints,
     recommendations,
     scenarios,
+    statistics,
 )
 from recostack.api.errors import install_error_handlers
+from recostack.api.metrics_middleware import MetricsMiddleware
 from recostack.jobs.worker import WorkerThreads
 from recostack.services.deployment_logs import DeploymentLogs
 from recostack.services.deployments import DeploymentService
 from recostack.serving import Serving
+from recostack.serving.metrics import mark_process_dead, serving_metrics
 from recostack.settings import Settings, get_settings
 from recostack.store.engine import Database
 from recostack.store.scenario_repository import ScenarioStore
@@ -60,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.models_dir,
         model_cache_bytes=settings.model_cache_bytes,
         refresh_seconds=settings.state_refresh_seconds,
+        statistics_flush_seconds=settings.statistics_flush_seconds,
     )
     workers = (
         WorkerThreads(
@@ -87,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 workers.stop()
             serving.stop()
             db.dispose()
+            mark_process_dead()
 
     app = FastAPI(
         title="Recostack",
@@ -104,8 +110,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state.workers = workers
     state.scenario_store = ScenarioStore(db, on_change=serving.scenarios.reload)
     state.deployment_service = DeploymentService(db, serving)
-    state.deployment_logs = DeploymentLogs(db, serving.prediction_logger)
+    state.deployment_logs = DeploymentLogs(
+        db, serving.prediction_logger, serving.statistics, serving.default_version
+    )
     install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=serving_metrics(), failures=serving.statistics)
     for router in (
         recommendations.router,
         deployment_recommend.router,
@@ -118,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         projects.router,
         deployments.router,
         customers.router,
+        operations.router,
+        statistics.router,
     ):
         app.include_router(router)
     return app

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from recostack.errors import NotFound
 from recostack.serving.prediction_logger import PredictionLogger
+from recostack.serving.statistics import DeploymentStatistics
 from recostack.store import deployment_repository as repo
 from recostack.store.engine import Database
 from recostack.store.prediction_log_repository import (
@@ -16,6 +17,7 @@ from recostack.store.prediction_log_repository import (
     insert_response,
     list_log,
     prediction_exists,
+    prediction_version,
 )
 from recostack.store.tables import utcnow
 
@@ -23,9 +25,18 @@ __all__ = ["DeploymentLogs"]
 
 
 class DeploymentLogs:
-    def __init__(self, db: Database, prediction_logger: PredictionLogger | None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        prediction_logger: PredictionLogger | None,
+        statistics: DeploymentStatistics | None = None,
+        default_version: Callable[[str], str | None] = lambda _d: None,
+    ) -> None:
         self.db = db
         self.prediction_logger = prediction_logger
+        #: counts responses and take-ups in the deployment's statistics over time
+        self.statistics = statistics
+        self.default_version = default_version
 
     def record_response(self, deployment_id: str, response: Mapping[str, Any]) -> dict[str, Any]:
         """Store a response (``request_id``, ``item_id``, ``event``, ``reward``, ``take_up``)
@@ -54,6 +65,13 @@ class DeploymentLogs:
                 "created_at": utcnow(),
             }
             insert_response(connection, record)
+            # an answer still queued in the logger was given by the version serving now
+            version = prediction_version(connection, deployment_id, request_id)
+        if self.statistics is not None:
+            version = version or self.default_version(deployment_id) or ""
+            self.statistics.add_response(
+                deployment_id, version, response.get("take_up"), record["created_at"]
+            )
         return record
 
     def page(

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
+from recostack.serving.metrics import serving_metrics
 from recostack.training.trained_model import TrainedModel
 
 __all__ = ["ModelCache", "load_for_serving"]
@@ -56,13 +57,16 @@ class ModelCache:
         self._models: OrderedDict[str, TrainedModel] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[str, threading.Lock] = {}
+        self._metrics = serving_metrics()
 
     def get(self, model_id: str) -> TrainedModel | None:
         with self._lock:
             model = self._models.get(model_id)
             if model is not None:
                 self._models.move_to_end(model_id)
-            return model
+        if model is not None:
+            self._metrics.model_cache_hits.inc()
+        return model
 
     def load(self, model_id: str, path: Path) -> TrainedModel:
         """The cached model, or load it from ``path`` (once, whoever asks)."""
@@ -77,6 +81,7 @@ class ModelCache:
                 self._models[model_id] = model
                 evicted = self._evict()
                 self._loading.pop(model_id, None)
+            self._metrics.model_cache_loads.inc()
             self._dropped(evicted)
             return model
 
@@ -113,6 +118,7 @@ class ModelCache:
         return evicted
 
     def _dropped(self, model_ids: list[str]) -> None:
+        self._metrics.model_cache_bytes.set(self.nbytes)
         if self._on_drop is not None:
             for model_id in model_ids:
                 self._on_drop(model_id)

@@ -26,9 +26,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
-__all__ = ["PredictionLogger", "PredictionRecord"]
+__all__ = ["AnswerObserver", "PredictionLogger", "PredictionRecord"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,14 @@ class PredictionRecord(NamedTuple):
 Writer = Callable[[Sequence[PredictionRecord]], None]
 
 
+class AnswerObserver(Protocol):
+    """Told of every answer (the statistics rollups): stored batches, and unlogged answers."""
+
+    def add_answers(self, batch: Sequence[PredictionRecord]) -> None: ...
+
+    def add_unlogged(self, record: PredictionRecord) -> None: ...
+
+
 class PredictionLogger:
     def __init__(
         self,
@@ -60,8 +68,11 @@ class PredictionLogger:
         batch_size: int = 2000,
         flush_seconds: float = 0.05,
         retry_seconds: float = 0.5,
+        observer: AnswerObserver | None = None,
     ) -> None:
         self._write = write
+        #: told of each batch once it is stored (in the writing thread, off the request path)
+        self.observer = observer
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.retry_seconds = retry_seconds
@@ -81,6 +92,11 @@ class PredictionLogger:
             self.queued += 1
             self._pending[record.request_id] = record.deployment_id
         self._queue.put(record)
+
+    def observe(self, record: PredictionRecord) -> None:
+        """An answer of a deployment that does not log: counted, not stored."""
+        if self.observer is not None:
+            self.observer.add_unlogged(record)
 
     def is_pending(self, deployment_id: str, request_id: str) -> bool:
         with self._lock:
@@ -159,6 +175,11 @@ class PredictionLogger:
                     logger.error("dropping %d prediction logs at shutdown", len(batch))
                     return
                 time.sleep(self.retry_seconds)
+        if self.observer is not None:
+            try:
+                self.observer.add_answers(batch)
+            except Exception:
+                logger.warning("could not count %d answers", len(batch), exc_info=True)
         with self._lock:
             self.written += len(batch)
             for record in batch:

@@ -30,6 +30,7 @@ from recostack.serving.recommend import Recommender
 from recostack.serving.rule_caches import ScorerCache
 from recostack.serving.scenario_cache import ScenarioCache
 from recostack.serving.stamps import StampPoller, Stamps
+from recostack.serving.statistics import DeploymentStatistics, Rollup
 
 __all__ = ["Serving", "ServingSources"]
 
@@ -46,6 +47,8 @@ class ServingSources:
     customers: CustomerSource
     write_predictions: Callable[[Sequence[PredictionRecord]], None]
     purge_logs: Callable[[str, datetime], int]
+    #: merges statistics rollups into the store (none: statistics are not kept)
+    write_statistics: Callable[[Sequence[Rollup]], None] | None = None
 
 
 class Serving:
@@ -56,6 +59,7 @@ class Serving:
         *,
         model_cache_bytes: int,
         refresh_seconds: float = 0.5,
+        statistics_flush_seconds: float = 1.0,
     ) -> None:
         self.poller = StampPoller(sources.stamps, refresh_seconds=refresh_seconds)
         self.keys = KeyRing(sources.key_digests)
@@ -67,7 +71,15 @@ class Serving:
         self.live = LiveDeployments(sources.deployments, self.models.load, self.poller)
         self.lifecycle = DeploymentLifecycle(self.live)
         self.customers = CustomerCache(sources.customers)
-        self.prediction_logger = PredictionLogger(sources.write_predictions)
+        write_statistics = sources.write_statistics or (lambda _rollups: None)
+        self.statistics = DeploymentStatistics(
+            write_statistics,
+            version_of=self.default_version,
+            flush_seconds=statistics_flush_seconds,
+        )
+        self.prediction_logger = PredictionLogger(
+            sources.write_predictions, observer=self.statistics
+        )
         self.deployments = DeploymentRecommender(
             self.live, self.customers, self.recommender, self.prediction_logger
         )
@@ -87,11 +99,24 @@ class Serving:
         self.poller.ensure_fresh()
         return self.keys.role_for(key)
 
+    def default_version(self, deployment_id: str) -> str | None:
+        """The version a request to ``deployment_id`` is served by when it names none (the
+        newest ACTIVE one here, else the newest); ``None``: no such deployment."""
+        records = self.live.records().get(deployment_id)
+        if not records:
+            return None
+        for record in reversed(records):
+            if self.live.current(record) is not None:
+                return record.version
+        return records[-1].version
+
     def start(self) -> None:
         self.prediction_logger.start()
+        self.statistics.start()
         self.poller.start()
 
     def stop(self) -> None:
         self.poller.stop()
         self.lifecycle.wait_for_tasks(10)
         self.prediction_logger.stop()
+        self.statistics.stop()

@@ -23,6 +23,7 @@ __all__ = [
     "insert_response",
     "list_log",
     "prediction_exists",
+    "prediction_version",
     "purge_logs",
 ]
 
@@ -70,6 +71,15 @@ def prediction_exists(connection: Connection, deployment_id: str, request_id: st
         )
     )
     return found is not None
+
+
+def prediction_version(connection: Connection, deployment_id: str, request_id: str) -> str | None:
+    """The deployment version that gave the answer ``request_id`` (``None``: not stored)."""
+    return connection.scalar(
+        select(_P.c.version).where(
+            _P.c.request_id == request_id, _P.c.deployment_id == deployment_id
+        )
+    )
 
 
 def _page(

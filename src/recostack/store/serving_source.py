@@ -22,6 +22,7 @@ from recostack.store.key_repository import read_key_digests
 from recostack.store.prediction_log_repository import insert_predictions, purge_logs
 from recostack.store.scenario_repository import read_scenario_snapshot
 from recostack.store.server_settings import read_server_settings
+from recostack.store.statistics_repository import merge_rollups
 from recostack.store.tables import ModelRow
 from recostack.training.status import ModelStatus
 
@@ -85,4 +86,5 @@ def serving_sources(engine: Engine) -> ServingSources:
         customers=CustomerStore(engine),
         write_predictions=write_predictions,
         purge_logs=purge,
+        write_statistics=lambda rollups: merge_rollups(engine, rollups),
     )

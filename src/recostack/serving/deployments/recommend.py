@@ -154,12 +154,12 @@ class DeploymentRecommender:
         }
         if answer.rules.scenarios:
             body["scenario"] = answer.rules.trace()
-        # 6. the log
-        if config.logging and self.prediction_logger is not None:
+        # 6. the log (an answer of a deployment that does not log is still counted)
+        if self.prediction_logger is not None:
             context = dict(args.get("context") or {})
             if args.get("channel") is not None:
                 context["channel"] = args["channel"]
-            self.prediction_logger.log(
+            (self.prediction_logger.log if config.logging else self.prediction_logger.observe)(
                 PredictionRecord(
                     request_id,
                     record.deployment_id,
