@@ -145,6 +145,22 @@ def with_overrides(base: TrainingParameters, overrides: dict[str, Any]) -> Train
     return TrainingParameters.model_validate(wire)
 
 
+#: the parameters each algorithm's search sets (the first trials take their defaults)
+_SEARCHED: dict[Algorithm, tuple[str, ...]] = {
+    Algorithm.SAR: ("similarityFunction", "supportThreshold"),
+    Algorithm.ITEMKNN: ("knnNeighbors", "bm25K1", "bm25B", "knnWeighted"),
+    Algorithm.EASE: ("easeLambda", "easeWeighted"),
+    Algorithm.POPULARITY: (),
+}
+
+
+def _defaults(algorithm: Algorithm) -> dict[str, Any]:
+    """An untuned training of ``algorithm`` as trial parameters (its declared defaults)."""
+    declared = TrainingParameters(usage_relative_path="-").model_dump(by_alias=True, mode="json")
+    names = (*_SEARCHED[algorithm], "enableUserAffinity")
+    return {"algorithm": algorithm.value, **{name: declared[name] for name in names}}
+
+
 def suggest_parameters(trial: optuna.Trial, algorithms: list[Algorithm]) -> dict[str, Any]:
     """The candidate of one trial: ``algorithm`` and its parameters, by wire name."""
     algorithm = Algorithm(trial.suggest_categorical("algorithm", [a.value for a in algorithms]))
@@ -154,11 +170,6 @@ def suggest_parameters(trial: optuna.Trial, algorithms: list[Algorithm]) -> dict
             "similarityFunction", ["Jaccard", "Lift", "Cooccurrence"]
         )
         chosen["supportThreshold"] = trial.suggest_int("supportThreshold", 3, 50, log=True)
-        chosen["enableUserAffinity"] = trial.suggest_categorical(
-            "enableUserAffinity", [False, True]
-        )
-        if chosen["enableUserAffinity"]:
-            chosen["decayPeriodInDays"] = trial.suggest_int("decayPeriodInDays", 1, 3650, log=True)
     elif algorithm is Algorithm.ITEMKNN:
         chosen["knnNeighbors"] = trial.suggest_int("knnNeighbors", 10, 1000, log=True)
         chosen["bm25K1"] = trial.suggest_float("bm25K1", 0.1, 10.0, log=True)
@@ -167,6 +178,12 @@ def suggest_parameters(trial: optuna.Trial, algorithms: list[Algorithm]) -> dict
     elif algorithm is Algorithm.EASE:
         chosen["easeLambda"] = trial.suggest_float("easeLambda", 1.0, 20_000.0, log=True)
         chosen["easeWeighted"] = trial.suggest_categorical("easeWeighted", [False, True])
+    # every algorithm scores a user's history through the same affinities (event weights,
+    # halved every decayPeriodInDays), so every one may use them: a search that let only
+    # SAR weigh recent events favoured it on chronological validation for that alone
+    chosen["enableUserAffinity"] = trial.suggest_categorical("enableUserAffinity", [False, True])
+    if chosen["enableUserAffinity"]:
+        chosen["decayPeriodInDays"] = trial.suggest_int("decayPeriodInDays", 1, 3650, log=True)
     return chosen
 
 
@@ -223,6 +240,10 @@ def search_parameters(
     study = optuna.create_study(
         direction="maximize", sampler=optuna.samplers.TPESampler(seed=search.seed)
     )
+    # the first trials are each algorithm's defaults, so the search starts from what an
+    # untuned training would give and its best is never worse on the validation events
+    for algorithm in search.algorithms[: search.trials]:
+        study.enqueue_trial(_defaults(algorithm))
     for number in range(search.trials):
         if time.monotonic() - started >= search.time_budget_seconds:
             result.stopped_by = "time budget"
