@@ -25,6 +25,7 @@ from recostack.api import (
     deployments,
     files,
     models,
+    online_learning,
     operations,
     projects,
     reco_endpoints,
@@ -37,6 +38,7 @@ from recostack.api.metrics_middleware import MetricsMiddleware
 from recostack.jobs.worker import WorkerThreads
 from recostack.services.deployment_logs import DeploymentLogs
 from recostack.services.deployments import DeploymentService
+from recostack.services.online_learning import OnlineLearningService
 from recostack.serving import Serving
 from recostack.serving.metrics import mark_process_dead, serving_metrics
 from recostack.settings import Settings, get_settings
@@ -113,6 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state.deployment_logs = DeploymentLogs(
         db, serving.prediction_logger, serving.statistics, serving.default_version
     )
+    state.online_learning = OnlineLearningService(db, serving)
+    state.deployment_logs.online = serving.online.learner if serving.online else None
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=serving_metrics(), failures=serving.statistics)
     for router in (
@@ -127,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         projects.router,
         deployments.router,
         customers.router,
+        online_learning.router,
         operations.router,
         statistics.router,
     ):

@@ -54,6 +54,8 @@ class DeploymentPublic(_Public):
     parameter_access: dict[str, Any]
     pattern_selector: dict[str, Any]
     corpora: list[dict[str, Any]]
+    multi_armed_bandit: dict[str, Any] | str = {}
+    setup_offer_matrix: dict[str, Any] | str = {}
     logging: dict[str, Any]
 
     @classmethod
@@ -94,6 +96,8 @@ class DeploymentPublic(_Public):
             parameter_access=settings.get("customer_lookup") or {},
             pattern_selector=settings.get("pattern_selector") or {},
             corpora=settings.get("corpora") or [],
+            multi_armed_bandit=settings.get("multi_armed_bandit") or {},
+            setup_offer_matrix=settings.get("setup_offer_matrix") or {},
             logging=settings.get("logging") or {},
         )
 

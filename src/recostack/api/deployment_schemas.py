@@ -154,6 +154,15 @@ class DeploymentCreate(_Body):
     )
     pattern_selector: dict[str, Any] | None = None
     corpora: list[dict[str, Any]] | None = None
+    multi_armed_bandit: dict[str, Any] | str | None = Field(
+        default=None,
+        description="{epsilon, duration, pulse_responder_id}: the online learning configuration "
+        "(its id) that scores the offers, the share of random answers, the cache in ms",
+    )
+    setup_offer_matrix: dict[str, Any] | str | None = Field(
+        default=None,
+        description="{datasource, database, collection, offer_lookup_id}: the offers",
+    )
     logging: LoggingSettings | None = None
     auto_deploy: bool = False
     skip_metrics_check: bool = False
@@ -190,6 +199,8 @@ class DeploymentCreate(_Body):
             "customer_lookup": self.parameter_access or {},
             "pattern_selector": self.pattern_selector or {},
             "corpora": self.corpora or [],
+            "multi_armed_bandit": self.multi_armed_bandit or {},
+            "setup_offer_matrix": self.setup_offer_matrix or {},
             "logging": (self.logging or LoggingSettings()).model_dump(),
         }
         for name in (

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from recostack.errors import NotFound
+from recostack.serving.online.learner import OnlineLearner
 from recostack.serving.prediction_logger import PredictionLogger
 from recostack.serving.statistics import DeploymentStatistics
 from recostack.store import deployment_repository as repo
@@ -25,6 +26,9 @@ __all__ = ["DeploymentLogs"]
 
 
 class DeploymentLogs:
+    #: online learning's learner (set by the app): responses to its answers update the arms
+    online: OnlineLearner | None = None
+
     def __init__(
         self,
         db: Database,
@@ -41,6 +45,12 @@ class DeploymentLogs:
     def record_response(self, deployment_id: str, response: Mapping[str, Any]) -> dict[str, Any]:
         """Store a response (``request_id``, ``item_id``, ``event``, ``reward``, ``take_up``)
         to an answer the deployment gave; :class:`NotFound` for an unknown request id."""
+        if self.online is not None:
+            # an answer of online learning: checked, queued, learned from (one batch per
+            # transaction, the response log record with it)
+            learned = self.online.respond(deployment_id, response)
+            if learned is not None:
+                return learned
         request_id = response["request_id"]
         with self.db.transaction() as session:
             repo.get_deployment(session, deployment_id)

@@ -24,6 +24,7 @@ from recostack.store import deployment_repository as repo
 from recostack.store.deployment_tables import DeploymentRow
 from recostack.store.engine import Database
 from recostack.store.model_repository import get_model
+from recostack.store.online_repository import get_configuration
 from recostack.store.tables import ModelRow
 from recostack.training.status import ModelStatus
 
@@ -114,7 +115,9 @@ class DeploymentService:
             raise Invalid("a deployment needs a model", field="modelId")
         with self.db.transaction() as session:
             models = [_completed_model(session, m, "modelId") for m in model_ids]
-            DeploymentConfig.parse(settings, len(models))  # refuse what serving could not use
+            parsed = DeploymentConfig.parse(settings, len(models))  # refuse what serving can't use
+            if parsed.online is not None:  # a linked configuration must exist (else a 404)
+                get_configuration(session, parsed.online.config_id)
             row = repo.create_deployment(
                 session,
                 project_id=project_id,

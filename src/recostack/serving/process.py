@@ -25,6 +25,8 @@ from recostack.serving.deployments.retention import LogRetention
 from recostack.serving.keys import KeyDigest, KeyRing, Role
 from recostack.serving.model_cache import ModelCache
 from recostack.serving.models import ModelSource, ServedModels
+from recostack.serving.online.deployment import OnlineDeployments
+from recostack.serving.online.state import OnlineSource
 from recostack.serving.prediction_logger import PredictionLogger, PredictionRecord
 from recostack.serving.recommend import Recommender
 from recostack.serving.rule_caches import ScorerCache
@@ -47,6 +49,8 @@ class ServingSources:
     customers: CustomerSource
     write_predictions: Callable[[Sequence[PredictionRecord]], None]
     purge_logs: Callable[[str, datetime], int]
+    #: online learning's store (none: a deployment cannot link a configuration)
+    online: OnlineSource | None = None
     #: merges statistics rollups into the store (none: statistics are not kept)
     write_statistics: Callable[[Sequence[Rollup]], None] | None = None
 
@@ -84,6 +88,10 @@ class Serving:
             self.live, self.customers, self.recommender, self.prediction_logger
         )
         self.retention = LogRetention(self.live, sources.purge_logs)
+        self.online = OnlineDeployments(sources.online) if sources.online is not None else None
+        self.deployments.online = self.online
+        if self.online is not None:
+            self.poller.subscribe(self.online.state)
         for subscriber in (
             self.keys,
             self.models,
@@ -111,6 +119,8 @@ class Serving:
         return records[-1].version
 
     def start(self) -> None:
+        if self.online is not None:
+            self.online.start()
         self.prediction_logger.start()
         self.statistics.start()
         self.poller.start()
@@ -118,5 +128,7 @@ class Serving:
     def stop(self) -> None:
         self.poller.stop()
         self.lifecycle.wait_for_tasks(10)
+        if self.online is not None:
+            self.online.stop()
         self.prediction_logger.stop()
         self.statistics.stop()

@@ -148,6 +148,8 @@ def record_responses(connection: Connection, events: Sequence[ResponseEvent]) ->
     deltas: dict[tuple[str, str, str], dict[str, float]] = defaultdict(_zero)
     converted = 0
     for event in events:
+        if not event.config_id:  # an event without an outcome: logged only
+            continue
         found = connection.execute(
             _RESPOND,
             {

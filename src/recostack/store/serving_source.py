@@ -19,6 +19,7 @@ from recostack.serving.prediction_logger import PredictionRecord
 from recostack.store.customer_repository import CustomerStore
 from recostack.store.deployment_repository import DeploymentStore
 from recostack.store.key_repository import read_key_digests
+from recostack.store.online_source import OnlineStore
 from recostack.store.prediction_log_repository import insert_predictions, purge_logs
 from recostack.store.scenario_repository import read_scenario_snapshot
 from recostack.store.server_settings import read_server_settings
@@ -86,5 +87,6 @@ def serving_sources(engine: Engine) -> ServingSources:
         customers=CustomerStore(engine),
         write_predictions=write_predictions,
         purge_logs=purge,
+        online=OnlineStore(engine),
         write_statistics=lambda rollups: merge_rollups(engine, rollups),
     )

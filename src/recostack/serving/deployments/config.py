@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from recostack.errors import Invalid
+from recostack.serving.online.link import OnlineLink, parse_online_link
 from recostack.training.trained_model import TrainedModel
 
 __all__ = [
@@ -140,6 +141,8 @@ class DeploymentConfig:
     default_scenario: str | None = None
     logging: bool = True
     retention_days: float | None = None
+    #: ``multi_armed_bandit`` / ``setup_offer_matrix``: the online learning configuration
+    online: OnlineLink | None = None
 
     @classmethod
     def parse(cls, settings: Mapping[str, Any], n_models: int = 1) -> DeploymentConfig:
@@ -194,6 +197,7 @@ class DeploymentConfig:
             default_scenario=settings.get("default_scenario") or None,
             logging=bool(logging.get("enabled", True)),
             retention_days=float(retention) if retention is not None else None,
+            online=parse_online_link(settings),
         )
 
     # --- the per-request steps, in the order they run -------------------------------

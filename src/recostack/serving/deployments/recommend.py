@@ -25,6 +25,7 @@ from recostack.rules import RecoType, RuleOptions, RuntimeRules
 from recostack.serving.deployments.config import DeploymentConfig
 from recostack.serving.deployments.customers import CustomerCache
 from recostack.serving.deployments.live import LiveDeployments
+from recostack.serving.online.deployment import OnlineDeployments
 from recostack.serving.prediction_logger import PredictionLogger, PredictionRecord
 from recostack.serving.recommend import DEFAULT_COUNT, Recommender, RecommendRequest
 from recostack.training.trained_model import UsageEventLike
@@ -98,6 +99,8 @@ class DeploymentRecommender:
         self.customers = customers
         self.recommender = recommender
         self.prediction_logger = prediction_logger
+        #: online learning (``multi_armed_bandit``): set by ``Serving``
+        self.online: OnlineDeployments | None = None
 
     async def recommend(
         self,
@@ -116,6 +119,20 @@ class DeploymentRecommender:
         if config.collection is not None and request.lookup_id is not None:
             customer = await self.customers.lookup(config.collection, request.lookup_id)
         fields = config.customer_record(customer)
+        if config.online is not None and self.online is not None:
+            # a configuration is linked: its offers, by Thompson sampling per segment
+            return self.online.answer(
+                record,
+                config,
+                config.online,
+                request_id=_request_id(),
+                lookup_id=request.lookup_id,
+                customer=customer,
+                fields=fields,
+                args=config.arguments(request.arguments),
+                started=started,
+                prediction_logger=self.prediction_logger,
+            )
         # 2. model selector
         index = config.model_index(fields)
         model, model_id = live.models[index], record.model_ids[index]

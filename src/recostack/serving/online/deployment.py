@@ -1,0 +1,112 @@
+"""A deployment's answer through online learning, and its prediction log record.
+
+:class:`OnlineDeployments` is what :class:`~recostack.serving.deployments.recommend.
+DeploymentRecommender` calls when the deployment links a configuration: the
+customer lookup has run; this scores the offers (:class:`OnlineScorer`) with
+the deployment's whitelist and filters and logs the answer with what
+off-policy evaluation needs (each shown offer's draw, propensity and
+exploration, the segment).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from recostack.serving.deployments.config import DeploymentConfig
+from recostack.serving.deployments.records import DeploymentRecord
+from recostack.serving.online.learner import OnlineLearner
+from recostack.serving.online.link import OnlineLink
+from recostack.serving.online.scoring import OnlineRequest, OnlineScorer, whitelist_of
+from recostack.serving.online.state import OnlineSource, OnlineState
+from recostack.serving.prediction_logger import PredictionLogger, PredictionRecord
+
+__all__ = ["OnlineDeployments"]
+
+DEFAULT_COUNT = 10
+
+
+class OnlineDeployments:
+    """Online learning in one API process: its state, its learner and its scorer."""
+
+    def __init__(
+        self,
+        source: OnlineSource,
+        *,
+        arms_refresh_seconds: float = 0.5,
+        seed: int | None = None,
+    ) -> None:
+        self.state = OnlineState(source, arms_refresh_seconds=arms_refresh_seconds)
+        self.learner = OnlineLearner(self.state)
+        self.scorer = OnlineScorer(self.state, self.learner, seed=seed)
+
+    def answer(
+        self,
+        record: DeploymentRecord,
+        config: DeploymentConfig,
+        link: OnlineLink,
+        *,
+        request_id: str,
+        lookup_id: str | None,
+        customer: Mapping[str, Any] | None,
+        fields: Mapping[str, Any],
+        args: Mapping[str, Any],
+        started: float,
+        prediction_logger: PredictionLogger | None,
+        log: Callable[[PredictionRecord], None] | None = None,
+    ) -> dict[str, Any]:
+        filters = (*tuple(args.get("filters") or ()), *config.filters)
+        scored = self.scorer.answer(
+            link,
+            OnlineRequest(
+                record.deployment_id,
+                record.version,
+                request_id,
+                lookup_id,
+                int(args.get("count") or DEFAULT_COUNT),
+                dict(args.get("context") or {}),
+                fields,
+                whitelist_of(fields, config.whitelist_field, config.whitelist_when_missing),
+                filters,
+            ),
+        )
+        if scored.get("cached"):
+            return {**scored, "deploymentId": record.deployment_id, "version": record.version}
+        body: dict[str, Any] = {
+            "requestId": request_id,
+            "deploymentId": record.deployment_id,
+            "version": record.version,
+            "modelId": record.model_ids[0] if record.model_ids else None,
+            "items": scored["items"],
+            "customerFound": customer is not None,
+            "onlineLearning": scored["onlineLearning"],
+        }
+        if config.logging and prediction_logger is not None:
+            context = dict(args.get("context") or {})
+            if args.get("channel") is not None:
+                context["channel"] = args["channel"]
+            context["onlineLearning"] = scored["onlineLearning"]
+            (log or prediction_logger.log)(
+                PredictionRecord(
+                    request_id,
+                    record.deployment_id,
+                    record.version,
+                    body["modelId"] or "",
+                    lookup_id,
+                    orjson.dumps(scored["items"]).decode(),
+                    orjson.dumps(context).decode(),
+                    datetime.now(UTC),
+                    (time.perf_counter() - started) * 1000.0,
+                )
+            )
+        return body
+
+    def start(self) -> None:
+        self.learner.start()
+
+    def stop(self) -> None:
+        self.learner.stop()

@@ -1,0 +1,283 @@
+"""Learning from responses: shown offers and responses written off the request path.
+
+:meth:`OnlineLearner.shown` and :meth:`OnlineLearner.respond` only append
+to an in-memory queue; one thread writes what is queued in batches, each
+batch in one transaction (shown offers first, then responses: a response
+always follows the answer it responds to), and retries a batch that
+failed, so nothing is lost while the store comes back; :meth:`stop` writes
+everything still queued. The same thread keeps the options store's window
+and count (a sweep per configuration every ``sweep_seconds``) and re-reads
+the arms (``OnlineState.refresh_due``).
+
+A response is checked before it is queued: the answer must exist (given by
+this process a moment ago, or stored by any process) and have shown the
+offer it names. Learning from it:
+
+- ``take_up: true`` (or a ``reward`` > 0 without ``take_up``): a take-up,
+  worth the reward (capped at ``max_reward``) or ``success_reward``;
+- ``take_up: false``: declined; the shown offer already counts as not taken
+  up (from the moment it was shown), so only the declined count moves;
+- neither: a response without an outcome (an event), logged only.
+
+The first outcome for a (request, offer) is the one learned; a response
+posted again is logged and learns nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from recostack.errors import Unprocessable
+from recostack.serving.online.records import Impression, ResponseEvent
+from recostack.serving.online.state import OnlineState
+
+__all__ = ["OnlineLearner", "ShownAnswer"]
+
+logger = logging.getLogger(__name__)
+
+
+class ShownAnswer(NamedTuple):
+    deployment_id: str
+    config_id: str
+    segment: str
+    offers: tuple[str, ...]
+
+
+class OnlineLearner:
+    def __init__(
+        self,
+        state: OnlineState,
+        *,
+        batch_size: int = 5000,
+        flush_seconds: float = 0.05,
+        sweep_seconds: float = 1.0,
+        retry_seconds: float = 0.5,
+        remember: int = 200_000,
+    ) -> None:
+        self.state = state
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self.sweep_seconds = sweep_seconds
+        self.retry_seconds = retry_seconds
+        self._queue: queue.SimpleQueue[Impression | ResponseEvent | None] = queue.SimpleQueue()
+        self._answers: OrderedDict[str, ShownAnswer] = OrderedDict()
+        self._remember = remember
+        self._lock = threading.Lock()
+        self._written_cond = threading.Condition(self._lock)
+        self.queued = 0
+        self.written = 0
+        self.failures = 0
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._swept_ms: dict[str, int] = {}
+        self._next_sweep = 0.0
+
+    # --- the request path ----------------------------------------------------------
+    def shown(self, impressions: Sequence[Impression], answer: ShownAnswer) -> None:
+        if not impressions:
+            return
+        with self._lock:
+            self.queued += len(impressions)
+            self._answers[impressions[0].request_id] = answer
+            while len(self._answers) > self._remember:
+                self._answers.popitem(last=False)
+        for impression in impressions:
+            self._queue.put(impression)
+
+    def find_answer(self, deployment_id: str, request_id: str) -> ShownAnswer | None:
+        """The answer ``request_id`` of the deployment (this process's, or the store's)."""
+        with self._lock:
+            found = self._answers.get(request_id)
+        if found is None:
+            rows = self.state.source.shown_offers(request_id)
+            if rows:
+                first = rows[0]
+                found = ShownAnswer(
+                    str(first["deployment_id"]),
+                    str(first["config_id"]),
+                    str(first["segment"]),
+                    tuple(str(r["offer"]) for r in rows),
+                )
+        if found is None or found.deployment_id != deployment_id:
+            return None
+        return found
+
+    def respond(self, deployment_id: str, response: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Check and queue a response to an online answer; ``None`` if ``request_id`` is not
+        an online answer of the deployment (the caller logs it the usual way)."""
+        request_id = str(response["request_id"])
+        answer = self.find_answer(deployment_id, request_id)
+        if answer is None:
+            return None
+        offer = response.get("item_id")
+        if offer is None:
+            if len(answer.offers) != 1:
+                raise Unprocessable(
+                    f"answer {request_id!r} showed {len(answer.offers)} offers: name the one "
+                    "responded to (itemId)",
+                    field="itemId",
+                )
+            offer = answer.offers[0]
+        if offer not in answer.offers:
+            raise Unprocessable(
+                f"answer {request_id!r} did not show offer {offer!r} (it showed "
+                f"{', '.join(answer.offers)})",
+                field="itemId",
+            )
+        record = {
+            "response_id": str(uuid.uuid4()),
+            "request_id": request_id,
+            "deployment_id": deployment_id,
+            "item_id": offer,
+            "event": response.get("event"),
+            "reward": response.get("reward"),
+            "take_up": response.get("take_up"),
+            "created_at": datetime.now(UTC),
+        }
+        take_up = response.get("take_up")
+        reward = response.get("reward")
+        if take_up is None and reward is not None and reward > 0:
+            take_up = True
+        if take_up is None:
+            self._queue_log_only(record)
+            return record
+        params = self.state.configuration(answer.config_id).params
+        event = ResponseEvent(
+            request_id,
+            str(offer),
+            answer.config_id,
+            bool(take_up),
+            None if reward is None else float(reward),
+            params.success_part(reward),
+            params.fail_part,
+            record,
+        )
+        with self._lock:
+            self.queued += 1
+        self._queue.put(event)
+        return record
+
+    def _queue_log_only(self, record: dict[str, Any]) -> None:
+        event = ResponseEvent(
+            record["request_id"], record["item_id"], "", False, None, 0.0, 0.0, record
+        )
+        with self._lock:
+            self.queued += 1
+        self._queue.put(event)
+
+    # --- lifecycle -----------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="online-learner", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._thread is not None:
+            self._stopping.set()
+            self._queue.put(None)
+            self._thread.join(timeout)
+            self._thread = None
+        self._drain()
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until everything queued so far is written (``False`` on timeout)."""
+        if self._thread is None:
+            self._drain()
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            target = self.queued
+            while self.written < target:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._written_cond.wait(min(left, 0.05))
+        return True
+
+    # --- the writing thread ----------------------------------------------------------
+    def _take(self, block: bool) -> tuple[list[Impression | ResponseEvent], bool]:
+        batch: list[Impression | ResponseEvent] = []
+        stop = False
+        try:
+            first = (
+                self._queue.get(timeout=self.flush_seconds) if block else self._queue.get_nowait()
+            )
+        except queue.Empty:
+            return batch, stop
+        if first is None:
+            stop = True
+        else:
+            batch.append(first)
+        while len(batch) < self.batch_size:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                stop = True
+                continue
+            batch.append(item)
+        return batch, stop
+
+    def _store(self, batch: list[Impression | ResponseEvent]) -> None:
+        impressions = [e for e in batch if isinstance(e, Impression)]
+        responses = [e for e in batch if isinstance(e, ResponseEvent)]
+        attempts = 0
+        while True:
+            try:
+                self.state.source.write(impressions, responses)
+                break
+            except Exception:
+                attempts += 1
+                self.failures += 1
+                logger.warning("could not write %d learning events", len(batch), exc_info=True)
+                if self._stopping.is_set() and attempts >= 5:
+                    logger.error("dropping %d learning events at shutdown", len(batch))
+                    break
+                time.sleep(self.retry_seconds)
+        with self._lock:
+            self.written += len(batch)
+            self._written_cond.notify_all()
+
+    def _maintain(self) -> None:
+        try:
+            self.state.refresh_due()
+        except Exception:
+            logger.warning("could not re-read the options store", exc_info=True)
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.sweep_seconds
+        now_ms = int(time.time() * 1000)
+        for configuration in self.state.in_use():
+            since = self._swept_ms.get(configuration.id, now_ms - 60_000)
+            try:
+                self.state.source.sweep(configuration, now_ms, since)
+                self._swept_ms[configuration.id] = now_ms
+            except Exception:
+                logger.warning("could not sweep %s", configuration.id, exc_info=True)
+
+    def _run(self) -> None:
+        while True:
+            batch, stop = self._take(block=True)
+            if batch:
+                self._store(batch)
+            if stop:
+                return
+            self._maintain()
+
+    def _drain(self) -> None:
+        while True:
+            batch, _ = self._take(block=False)
+            if not batch:
+                return
+            self._store(batch)

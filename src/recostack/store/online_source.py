@@ -1,0 +1,64 @@
+"""Online learning's store as serving reads and writes it (:class:`OnlineStore`)."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, text
+
+from recostack.serving.online.records import (
+    ArmStats,
+    Impression,
+    OnlineConfiguration,
+    ResponseEvent,
+)
+from recostack.store.engine import make_session_factory
+from recostack.store.online_repository import read_configurations
+from recostack.store.options_store import (
+    interactions_of_request,
+    read_arm_stats,
+    record_impressions,
+    record_responses,
+    sweep,
+)
+
+__all__ = ["OnlineStore"]
+
+
+class OnlineStore:
+    """:class:`~recostack.serving.online.state.OnlineSource` over one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._reader = engine.execution_options(readonly=True)
+        self._sessions = make_session_factory(engine)
+
+    def configurations(self) -> dict[str, OnlineConfiguration]:
+        with self._sessions() as session:
+            return read_configurations(session)
+
+    def arm_stats(self, config_id: str) -> dict[tuple[str, str], ArmStats]:
+        with self._reader.connect() as connection:
+            return read_arm_stats(connection, config_id)
+
+    def write(self, impressions: Sequence[Impression], responses: Sequence[ResponseEvent]) -> None:
+        with self._engine.begin() as connection:
+            record_impressions(connection, impressions)
+            record_responses(connection, responses)
+
+    def sweep(self, configuration: OnlineConfiguration, now_ms: int, since_ms: int) -> None:
+        with self._engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # one process sweeps a configuration at a time; the others skip this round
+                key = zlib.crc32(configuration.id.encode()) - 2**31
+                taken = connection.scalar(
+                    text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}
+                )
+                if not taken:
+                    return
+            sweep(connection, configuration.id, configuration.params, now_ms, since_ms)
+
+    def shown_offers(self, request_id: str) -> list[dict[str, object]]:
+        with self._reader.connect() as connection:
+            return interactions_of_request(connection, request_id)
