@@ -55,6 +55,21 @@ class Settings(BaseSettings):
     # --- operations (statistics, schedules, webhooks) -------------------------------
     #: how often each API process merges its statistics rollups into the store
     statistics_flush_seconds: float = Field(default=1.0, gt=0, le=300)
+    #: how often each worker process's scheduler looks for due refreshes, alerts, monitors
+    #: and webhook deliveries
+    scheduler_poll_seconds: float = Field(default=1.0, gt=0, le=300)
+    #: a due time missed by more than this (no scheduler ran) is recorded as missed, not run
+    schedule_misfire_seconds: float = Field(default=600.0, gt=0)
+    #: how often an alert's condition is evaluated
+    alert_evaluation_seconds: float = Field(default=60.0, gt=0)
+    #: attempts of one webhook delivery before it is marked failed
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100)
+    #: the first retry waits this long, each next one twice as long (at most an hour)
+    webhook_backoff_seconds: float = Field(default=5.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    #: the key webhook secrets derive from (default: one generated into the data directory;
+    #: set it when workers run on several machines)
+    secret_key: SecretStr | None = None
 
     # --- training jobs -------------------------------------------------------
     #: training worker threads started inside ``recostack serve`` (0: none)

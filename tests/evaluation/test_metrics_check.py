@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from recostack.evaluation.metrics_check import check_metrics, ndcg_by_k
+from recostack.evaluation.metrics_check import check_metrics, metric_value, ndcg_by_k
 
 
 def stats(ndcg: dict[int, float]) -> dict[str, Any]:
@@ -51,25 +51,39 @@ def test_malformed_statistics_count_as_no_evaluation(broken: dict[str, Any]) -> 
 def test_promotes_a_better_model() -> None:
     check = check_metrics(stats({10: 0.5}), stats({10: 0.4}), skip_metrics_check=False)
     assert check.promote
-    assert check.reason == "nDCG@10 0.5 is not below the served model's 0.4"
+    assert check.reason == (
+        "comparable or better: ndcg@10 0.5 against the served model's 0.4 (at most 1% below)"
+    )
 
 
-def test_promotes_an_equal_model() -> None:
+def test_promotes_an_equal_model_and_one_within_the_tolerance() -> None:
     assert check_metrics(stats({10: 0.4}), stats({10: 0.4}), skip_metrics_check=False).promote
+    # 0.396 = 0.4 * 0.99: exactly 1 % below is still comparable; 0.3959 is not
+    assert check_metrics(stats({10: 0.396}), stats({10: 0.4}), skip_metrics_check=False).promote
+    assert not check_metrics(
+        stats({10: 0.3959}), stats({10: 0.4}), skip_metrics_check=False
+    ).promote
 
 
-def test_skips_a_regression_naming_both_values() -> None:
+def test_a_regression_is_refused_naming_both_values() -> None:
     check = check_metrics(stats({10: 0.3125}), stats({10: 0.4375}), skip_metrics_check=False)
     assert not check.promote
     assert check.reason.startswith("metrics regression")
-    assert "nDCG@10" in check.reason and "0.3125" in check.reason and "0.4375" in check.reason
+    assert "ndcg@10" in check.reason and "0.3125" in check.reason and "0.4375" in check.reason
 
 
-def test_compares_at_the_largest_common_k() -> None:
-    new = stats({5: 0.1, 10: 0.6, 20: 0.0})
-    served = stats({5: 0.9, 10: 0.5})
-    check = check_metrics(new, served, skip_metrics_check=False)
-    assert check.promote and "nDCG@10" in check.reason
+def test_the_metric_and_the_tolerance_are_configurable() -> None:
+    new, served = stats({5: 0.1, 10: 0.6}), stats({5: 0.9, 10: 0.5})
+    assert check_metrics(new, served, skip_metrics_check=False).promote  # ndcg@10
+    check = check_metrics(new, served, skip_metrics_check=False, metric="ndcg@5")
+    assert not check.promote and "ndcg@5" in check.reason
+    # 0.1 is 89 % below 0.9: within a tolerance of 0.9, not of 0.5
+    assert check_metrics(new, served, skip_metrics_check=False, metric="ndcg@5", tolerance=0.9)
+    assert not check_metrics(
+        new, served, skip_metrics_check=False, metric="ndcg@5", tolerance=0.5
+    ).promote
+    # precision is compared as a share (the statistics hold percentages)
+    assert metric_value(stats({10: 0.5}), "precision@10") == 0.1
 
 
 def test_skip_metrics_check_promotes_a_regression_and_a_model_without_metrics() -> None:
@@ -78,14 +92,14 @@ def test_skip_metrics_check_promotes_a_regression_and_a_model_without_metrics() 
         assert check.promote and "skipMetricsCheck" in check.reason
 
 
-def test_a_new_model_without_metrics_is_skipped() -> None:
+def test_a_new_model_without_metrics_is_not_promoted_and_says_why() -> None:
     for served in (stats({10: 0.2}), NO_EVALUATION, None):
         check = check_metrics(NO_EVALUATION, served, skip_metrics_check=False)
         assert not check.promote
-        assert "no evaluation metrics" in check.reason and "new model" in check.reason
+        assert "no evaluation metric ndcg@10" in check.reason and "new model" in check.reason
 
 
 def test_a_served_model_without_metrics_is_replaced() -> None:
-    for served in (NO_EVALUATION, None, stats({20: 0.9})):  # nothing at a common k either
+    for served in (NO_EVALUATION, None, stats({20: 0.9})):  # nothing at k = 10 either
         check = check_metrics(stats({10: 0.01}), served, skip_metrics_check=False)
-        assert check.promote and "served model has no evaluation metrics" in check.reason
+        assert check.promote and "served model has no ndcg@10" in check.reason

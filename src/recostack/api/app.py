@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from recostack.api import (
     ab_tests,
+    alerts,
     customers,
     default_scenarios,
     deployment_recommend,
@@ -28,17 +29,24 @@ from recostack.api import (
     online_learning,
     operations,
     projects,
+    realtime_monitors,
     reco_endpoints,
     recommendations,
+    refresh_policies,
     scenarios,
     statistics,
+    webhooks,
 )
 from recostack.api.errors import install_error_handlers
 from recostack.api.metrics_middleware import MetricsMiddleware
 from recostack.jobs.worker import WorkerThreads
+from recostack.services.alerts import AlertService
 from recostack.services.deployment_logs import DeploymentLogs
 from recostack.services.deployments import DeploymentService
 from recostack.services.online_learning import OnlineLearningService
+from recostack.services.realtime_monitor import RealtimeMonitorService
+from recostack.services.refresh_policies import RefreshPolicyService
+from recostack.services.webhooks import WebhookService
 from recostack.serving import Serving
 from recostack.serving.metrics import mark_process_dead, serving_metrics
 from recostack.settings import Settings, get_settings
@@ -117,6 +125,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     state.online_learning = OnlineLearningService(db, serving)
     state.deployment_logs.online = serving.online.learner if serving.online else None
+    state.webhooks = WebhookService(db, settings)
+    state.refresh_policies = RefreshPolicyService(db, settings)
+    state.alerts = AlertService(db, settings)
+    state.realtime_monitors = RealtimeMonitorService(db, settings)
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=serving_metrics(), failures=serving.statistics)
     for router in (
@@ -134,6 +146,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         online_learning.router,
         operations.router,
         statistics.router,
+        webhooks.router,
+        refresh_policies.router,
+        alerts.router,
+        realtime_monitors.router,
     ):
         app.include_router(router)
     return app

@@ -1,21 +1,26 @@
-"""The metrics check of auto-deploy: is a newly trained model at least as good as the served one?
+"""The metrics check of auto-deploy: is a new model comparable to or better than the served one?
 
 Pure: it reads two models' training statistics (the ``statistics`` of the
-Model body) and nothing else. The metric compared is nDCG at the largest k
-both models were evaluated at (``statistics["evaluation"]["metrics"]
-["ndcgMetrics"]``, there when a model was trained with
-``evaluationUsageRelativePath``):
+Model body) and nothing else. The metric compared is ``metric`` (``ndcg@10``
+by default; ``precision@k``, ``recall@k`` and ``map@k`` too, k in 1..100),
+from ``statistics["evaluation"]["metrics"]``, there when a model was trained
+with ``evaluationUsageRelativePath``. As the reference says, a new model is
+promoted when its metrics are comparable or better: here, no more than
+``tolerance`` (a share, default 1 %) below the served model's value.
 
 * ``skip_metrics_check`` → promote;
-* the new model has no nDCG → skip (nothing shows it is not worse);
-* the served model has none (or none at a k the new model has) → promote;
-* promote when the new model's nDCG@k ≥ the served model's, skip otherwise.
+* the new model has no value for the metric → do not promote (a failed
+  promotion whose reason says so, never a silent skip);
+* the served model has none → promote (there is nothing to compare with);
+* promote when ``new >= served * (1 - tolerance)``, otherwise not.
 
 >>> def stats(value):
 ...     return {"evaluation": {"metrics": {"ndcgMetrics": [{"k": 10, "value": value}]}}}
+>>> check_metrics(stats(0.396), stats(0.4), skip_metrics_check=False).promote
+True
 >>> check = check_metrics(stats(0.25), stats(0.5), skip_metrics_check=False)
 >>> check.promote, check.reason
-(False, "metrics regression: nDCG@10 0.25 is below the served model's 0.5")
+(False, "metrics regression: ndcg@10 0.25 is more than 1% below the served model's 0.5")
 """
 
 from __future__ import annotations
@@ -24,9 +29,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MetricsCheck", "check_metrics", "ndcg_by_k"]
+__all__ = [
+    "DEFAULT_METRIC",
+    "DEFAULT_TOLERANCE",
+    "METRIC_NAMES",
+    "MetricsCheck",
+    "check_metrics",
+    "metric_value",
+    "ndcg_by_k",
+]
+
+DEFAULT_METRIC = "ndcg@10"
+DEFAULT_TOLERANCE = 0.01
+#: the metrics a check can compare, at k in 1..100: ``ndcg@10``, ``precision@5``, ...
+METRIC_NAMES = ("ndcg", "precision", "recall", "map")
 
 _INF = float("inf")
+_ENTRIES = {
+    "ndcg": ("ndcgMetrics", "value", 1.0),
+    "recall": ("recallMetrics", "value", 1.0),
+    "map": ("mapMetrics", "value", 1.0),
+    "precision": ("precisionMetrics", "percentage", 0.01),
+}
 
 
 @dataclass(frozen=True)
@@ -37,21 +61,34 @@ class MetricsCheck:
     reason: str
 
 
-def ndcg_by_k(statistics: Mapping[str, Any] | None) -> dict[int, float]:
-    """A model's nDCG@k by k; empty when it was trained without evaluation data."""
+def _by_k(statistics: Mapping[str, Any] | None, name: str) -> dict[int, float]:
+    key, value_key, scale = _ENTRIES[name]
     evaluation = (statistics or {}).get("evaluation")
     metrics = evaluation.get("metrics") if isinstance(evaluation, Mapping) else None
-    entries = metrics.get("ndcgMetrics") if isinstance(metrics, Mapping) else None
+    entries = metrics.get(key) if isinstance(metrics, Mapping) else None
     if not isinstance(entries, list):
         return {}
     found: dict[int, float] = {}
     for entry in entries:
         if not isinstance(entry, Mapping):
             continue
-        k, value = entry.get("k"), entry.get("value")
+        k, value = entry.get("k"), entry.get(value_key)
         if isinstance(k, int) and isinstance(value, int | float) and -_INF < value < _INF:
-            found[k] = float(value)
+            found[k] = float(value) * scale
     return found
+
+
+def ndcg_by_k(statistics: Mapping[str, Any] | None) -> dict[int, float]:
+    """A model's nDCG@k by k; empty when it was trained without evaluation data."""
+    return _by_k(statistics, "ndcg")
+
+
+def metric_value(statistics: Mapping[str, Any] | None, metric: str) -> float | None:
+    """The model's ``metric`` (``ndcg@10``; precision as a share), ``None`` if it has none."""
+    name, _, k = metric.partition("@")
+    if name not in METRIC_NAMES or not k.isdigit() or not 1 <= int(k) <= 100:
+        raise ValueError(f"unknown metric {metric!r}: ndcg, precision, recall or map @ 1..100")
+    return _by_k(statistics, name).get(int(k))
 
 
 def check_metrics(
@@ -59,27 +96,31 @@ def check_metrics(
     served_statistics: Mapping[str, Any] | None,
     *,
     skip_metrics_check: bool,
+    metric: str = DEFAULT_METRIC,
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> MetricsCheck:
     """Decide whether the new model replaces the served one (see the module docstring)."""
     if skip_metrics_check:
         return MetricsCheck(True, "the metrics check is skipped (skipMetricsCheck)")
-    new = ndcg_by_k(new_statistics)
-    if not new:
+    new = metric_value(new_statistics, metric)
+    if new is None:
         return MetricsCheck(
             False,
-            "the new model has no evaluation metrics (train it with "
+            f"the new model has no evaluation metric {metric} (train it with "
             "evaluationUsageRelativePath, or set skipMetricsCheck)",
         )
-    served = ndcg_by_k(served_statistics)
-    common = new.keys() & served.keys()
-    if not common:
-        return MetricsCheck(True, "the served model has no evaluation metrics to compare with")
-    k = max(common)
-    if new[k] >= served[k]:
+    served = metric_value(served_statistics, metric)
+    if served is None:
+        return MetricsCheck(True, f"the served model has no {metric} to compare with")
+    allowed = f"{tolerance * 100:.6g}%"
+    if new >= served * (1 - tolerance):
         return MetricsCheck(
-            True, f"nDCG@{k} {new[k]:.6g} is not below the served model's {served[k]:.6g}"
+            True,
+            f"comparable or better: {metric} {new:.6g} against the served model's "
+            f"{served:.6g} (at most {allowed} below)",
         )
     return MetricsCheck(
         False,
-        f"metrics regression: nDCG@{k} {new[k]:.6g} is below the served model's {served[k]:.6g}",
+        f"metrics regression: {metric} {new:.6g} is more than {allowed} below the served "
+        f"model's {served:.6g}",
     )

@@ -52,7 +52,8 @@ from recostack.jobs.queue import (
 )
 from recostack.jobs.runner import TrainingCancelled, TrainingCrashed, run_training
 from recostack.jobs.training import training_container_dir
-from recostack.services.auto_deploy import auto_deploy_model
+from recostack.jobs.scheduler import SchedulerThread
+from recostack.services.model_events import model_completed, model_failed
 from recostack.settings import Settings
 from recostack.store.artifacts import new_staging_dir, publish_artifacts
 from recostack.store.engine import Database
@@ -205,7 +206,7 @@ class Worker:
 
     def _auto_deploy(self, model_id: str) -> None:
         """Offer the Completed model to its project's auto-deploy deployments (never raises)."""
-        for outcome in auto_deploy_model(self.db, model_id):
+        for outcome in model_completed(self.db, model_id):
             logger.info(
                 "worker %s: model %s %s for deployment %s version %s: %s",
                 self.owner,
@@ -221,6 +222,8 @@ class Worker:
             with self.db.transaction() as session:
                 if not outcome(session, job, *args, **kwargs):
                     logger.info("worker %s: lost the lease of %s", self.owner, job.model_id)
+                elif outcome is finish_failed and job.model_id is not None:
+                    model_failed(session, job.model_id, str(args[0]))
         except Exception:
             # The lease will expire and the next worker will retry or fail the job.
             logger.exception(
@@ -282,8 +285,11 @@ class WorkerThreads:
             Worker(settings, db, isolate=isolate, name=f"thread{i}") for i in range(count)
         ]
         self._threads: list[threading.Thread] = []
+        #: refresh policies, alerts, monitors and webhooks (``recostack.jobs.scheduler``)
+        self.scheduler = SchedulerThread(settings, db)
 
     def start(self) -> None:
+        self.scheduler.start()
         for worker in self.workers:
             thread = threading.Thread(target=worker.run, name=f"worker-{worker.owner}", daemon=True)
             thread.start()
@@ -299,6 +305,7 @@ class WorkerThreads:
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        self.scheduler.stop()
 
 
 def run_worker(settings: Settings, *, once: bool = False, name: str = "") -> int:
@@ -308,13 +315,17 @@ def run_worker(settings: Settings, *, once: bool = False, name: str = "") -> int
     """
     db = Database.open(settings.effective_database_url)
     worker = Worker(settings, db, isolate=False, name=name)
+    scheduler = SchedulerThread(settings, db)
     processed = 0
     try:
         if once:
+            scheduler.scheduler.tick()
             while worker.run_once():
                 processed += 1
         else:
+            scheduler.start()
             worker.run()
     finally:
+        scheduler.stop()
         db.dispose()
     return processed

@@ -6,21 +6,29 @@ the model's project with ``auto_deploy`` on, not disabled and not already
 serving the model as its primary one, gets a decision:
 
 * :func:`~recostack.evaluation.metrics_check.check_metrics` on the two
-  models' statistics (nDCG@k; ``skip_metrics_check`` promotes regardless);
-  a deployment in the middle of a model switch is skipped;
+  models' statistics: the reference's rule, promote when the new model's
+  metrics are comparable or better, with the deployment's metric and
+  tolerance (``autoDeployMetric``, default ``ndcg@10``; ``autoDeployTolerance``,
+  default 0.01: no more than 1 % below the served model's); a new model
+  without that metric is not promoted (``skip_metrics_check`` promotes
+  regardless); a deployment in the middle of a model switch is not either;
 * a promotion is written as a completed ``set_model_version`` is
   (:func:`~recostack.store.deployment_repository.record_promotion`), its
   history entry tagged ``"source": "auto_deploy"``. For an ACTIVE
   deployment that is all it takes: each API process sees the stamp change
   and loads the new model before its live entry is swapped, so no request
   is dropped (:class:`~recostack.serving.deployments.live.LiveDeployments`);
-* the decision, promoted or skipped and why, is kept on the row
-  (``last_auto_deploy``, ``lastAutoDeploy`` in the describe body).
+* a promotion that does not happen is a failed promotion, as the reference
+  says: its reason goes to the deployment's ``error`` (the served model
+  keeps serving; the next promotion clears it);
+* the decision, ``promoted`` or ``failed`` and why, is kept on the row
+  (``last_auto_deploy``, ``lastAutoDeploy`` in the describe body), and sent
+  to the deployment's webhooks (``PROMOTION_SUCCEEDED``, ``PROMOTION_FAILED``).
 
 Each deployment is decided in a transaction of its own with its row locked,
 so two models completing at once are compared one after the other. Nothing
-here raises: a failure is logged and recorded as a skip with its reason,
-and the training job stays Completed.
+here raises: a failure is logged and recorded as a failed promotion with
+its reason, and the training job stays Completed.
 """
 
 from __future__ import annotations
@@ -30,17 +38,23 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from recostack.evaluation.metrics_check import MetricsCheck, check_metrics
+from recostack.evaluation.metrics_check import (
+    DEFAULT_METRIC,
+    DEFAULT_TOLERANCE,
+    MetricsCheck,
+    check_metrics,
+)
 from recostack.serving.deployments.records import Environment
 from recostack.store.deployment_repository import iso_time, record_promotion
 from recostack.store.deployment_tables import DeploymentRow
 from recostack.store.engine import Database
 from recostack.store.tables import ModelRow, utcnow
+from recostack.store.webhook_repository import enqueue_event
 from recostack.training.status import ModelStatus
 
-__all__ = ["AUTO_DEPLOY_SOURCE", "AutoDeployOutcome", "auto_deploy_model"]
+__all__ = ["AUTO_DEPLOY_SOURCE", "AutoDeployOutcome", "auto_deploy_check", "auto_deploy_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +70,7 @@ class AutoDeployOutcome:
     deployment_id: str
     version: str
     model_version: str
-    decision: Literal["promoted", "skipped"]
+    decision: Literal["promoted", "failed"]
     reason: str
     at: str
 
@@ -135,28 +149,58 @@ def _eligible(row: DeploymentRow, model: ModelRow) -> bool:
     )
 
 
+def auto_deploy_check(settings: dict[str, Any] | None) -> tuple[str, float]:
+    """The metric and tolerance of a deployment's promotion check (its settings document)."""
+    check = (settings or {}).get("auto_deploy_check") or {}
+    return (
+        str(check.get("metric") or DEFAULT_METRIC),
+        float(check.get("tolerance", DEFAULT_TOLERANCE)),
+    )
+
+
 def _check(session: Session, row: DeploymentRow, model: ModelRow) -> MetricsCheck:
     if row.pending_model_version:
         return MetricsCheck(False, f"a switch to model {row.pending_model_version} was in progress")
     served = session.get(ModelRow, row.model_ids[0]) if row.model_ids else None
+    metric, tolerance = auto_deploy_check(row.settings)
     return check_metrics(
         model.statistics,
         served.statistics if served is not None else None,
         skip_metrics_check=row.skip_metrics_check,
+        metric=metric,
+        tolerance=tolerance,
     )
 
 
 def _record(row: DeploymentRow, model_id: str, check: MetricsCheck) -> AutoDeployOutcome:
+    """Keep the decision on the row (a failed one as its error) and tell the webhooks."""
     outcome = AutoDeployOutcome(
         deployment_id=row.deployment_id,
         version=row.version,
         model_version=model_id,
-        decision="promoted" if check.promote else "skipped",
+        decision="promoted" if check.promote else "failed",
         reason=check.reason[:_MAX_REASON],
         at=iso_time(utcnow()),
     )
     row.last_auto_deploy = outcome.to_json()
+    if not check.promote:
+        row.error = f"auto-deploy of model {model_id} failed: {outcome.reason}"
     row.updated_at = utcnow()
+    session = object_session(row)
+    if session is not None:
+        event = "PROMOTION_SUCCEEDED" if check.promote else "PROMOTION_FAILED"
+        enqueue_event(
+            session,
+            row.deployment_id,
+            event,
+            {
+                "version": row.version,
+                "modelVersion": model_id,
+                "decision": outcome.decision,
+                "reason": outcome.reason,
+                "source": AUTO_DEPLOY_SOURCE,
+            },
+        )
     return outcome
 
 
