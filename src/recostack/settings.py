@@ -87,6 +87,17 @@ class Settings(BaseSettings):
     #: ``serve``) keeps its interpreter to itself
     train_in_subprocess: bool = True
 
+    # --- batch jobs and the Spark engine -----------------------------------------
+    #: input lines scored per chunk: a chunk is the unit of progress and of resuming
+    batch_chunk_lines: int = Field(default=20_000, ge=1, le=10_000_000)
+    #: processes scoring a local batch job's chunks (0: one per core)
+    batch_processes: int = Field(default=0, ge=0, le=256)
+    #: absolute folders besides the data directory that batch jobs may read and write
+    #: (a JSON list in ``RECOSTACK_BATCH_PATHS``); nothing else outside the data directory
+    batch_paths: list[Path] = Field(default_factory=list)
+    #: the Spark master of ``engine: spark`` (``local[*]``, ``spark://host:7077``, ...)
+    spark_master: str = "local[*]"
+
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

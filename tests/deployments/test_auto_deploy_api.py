@@ -59,7 +59,7 @@ def test_a_model_trained_in_the_project_is_promoted(
     assert body["modelVersion"] == second and body["modelIds"] == [second]
     last = body["lastAutoDeploy"]
     assert (last["modelVersion"], last["decision"]) == (second, "promoted")
-    assert "nDCG@10" in last["reason"] and last["at"].endswith("Z")
+    assert "ndcg@10" in last["reason"] and last["at"].endswith("Z")
     history = body["modelVersionHistory"]
     assert [e["modelVersion"] for e in history] == [first, second]
     assert history[-1]["source"] == "auto_deploy" and "source" not in history[0]
@@ -86,18 +86,19 @@ def test_a_worse_model_is_not_promoted_and_the_reason_is_kept(
     worse = train(projectId=project, **WORSE)
     body = _describe(client, admin_headers)
     assert body["modelVersion"] == first and len(body["modelVersionHistory"]) == 1
-    assert body["error"] is None and body["status"] == "ACTIVE"
+    assert body["status"] == "ACTIVE"  # the served model keeps serving; the failure says why
     last = body["lastAutoDeploy"]
-    assert (last["modelVersion"], last["decision"]) == (worse, "skipped")
+    assert (last["modelVersion"], last["decision"]) == (worse, "failed")
     assert last["reason"].startswith(
-        "metrics regression: nDCG@10 0 is below the served model's 0.4"
+        "metrics regression: ndcg@10 0 is more than 1% below the served model's 0.4"
     )
+    assert body["error"] == f"auto-deploy of model {worse} failed: {last['reason']}"
     assert _served_model(client, recommend_headers) == first
-    # a model trained without evaluation data shows nothing: skipped too
+    # a model trained without evaluation data shows nothing: a failed promotion too
     unevaluated = train(projectId=project)
     last = _describe(client, admin_headers)["lastAutoDeploy"]
-    assert (last["modelVersion"], last["decision"]) == (unevaluated, "skipped")
-    assert "the new model has no evaluation metrics" in last["reason"]
+    assert (last["modelVersion"], last["decision"]) == (unevaluated, "failed")
+    assert "the new model has no evaluation metric ndcg@10" in last["reason"]
     assert _describe(client, admin_headers)["modelVersion"] == first
 
 

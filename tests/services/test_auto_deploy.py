@@ -96,7 +96,7 @@ def test_a_regression_is_recorded_and_changes_nothing_else(db: Database, project
     row = _row(db, pk)
     assert row.model_ids == [served] and len(row.history) == 1
     assert row.last_auto_deploy is not None
-    assert row.last_auto_deploy["decision"] == "skipped"
+    assert row.last_auto_deploy["decision"] == "failed"
     assert row.last_auto_deploy["modelVersion"] == worse
     assert "0.25" in outcome.reason and "0.5" in outcome.reason
     assert _deployments_stamp(db) == stamp  # serving need not rebuild
@@ -122,7 +122,7 @@ def test_which_deployments_take_part(db: Database, project: str) -> None:
     outcomes = {o.deployment_id: o for o in auto_deploy_model(db, new)}
     assert set(outcomes) == {"auto", "switching"}
     assert outcomes["auto"].decision == "promoted"
-    assert outcomes["switching"].decision == "skipped"
+    assert outcomes["switching"].decision == "failed"
     assert "in progress" in outcomes["switching"].reason
     assert _row(db, auto).model_ids == [new]
     for pk in (manual, disabled, switching):
@@ -140,8 +140,8 @@ def test_skip_metrics_check_and_missing_metrics(db: Database, project: str) -> N
     outcomes = {o.deployment_id: o for o in auto_deploy_model(db, unevaluated)}
     assert outcomes["skipping"].decision == "promoted"
     assert _row(db, skipping).model_ids == [unevaluated]
-    assert outcomes["checked"].decision == "skipped"
-    assert "no evaluation metrics" in outcomes["checked"].reason
+    assert outcomes["checked"].decision == "failed"
+    assert "no evaluation metric ndcg@10" in outcomes["checked"].reason
     assert _row(db, checked).model_ids == [served]
     # a served model without metrics is replaced by one with metrics
     evaluated = _model(db, 0.01)
@@ -162,7 +162,7 @@ def test_a_failure_is_recorded_not_raised(
     monkeypatch.setattr(auto_deploy_module, "check_metrics", broken)
     new = _model(db, 0.5)
     [outcome] = auto_deploy_model(db, new)
-    assert outcome.decision == "skipped"
+    assert outcome.decision == "failed"
     assert outcome.reason == "auto-deploy failed: RuntimeError: metrics store on fire"
     row = _row(db, pk)
     assert row.model_ids == [served] and row.last_auto_deploy == outcome.to_json()

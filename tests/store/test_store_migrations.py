@@ -19,7 +19,7 @@ from recostack.store.migrate import (
 from recostack.store.serving_source import serving_sources
 
 #: the tables of the model API (other features add theirs)
-TABLES = {"models", "training_jobs", "settings", "api_keys", "alembic_version"}
+TABLES = {"models", "jobs", "settings", "api_keys", "alembic_version"}
 
 
 def test_upgrade_from_empty_creates_every_table(database_url: str) -> None:

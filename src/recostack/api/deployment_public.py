@@ -57,6 +57,7 @@ class DeploymentPublic(_Public):
     multi_armed_bandit: dict[str, Any] | str = {}
     setup_offer_matrix: dict[str, Any] | str = {}
     logging: dict[str, Any]
+    item_exploration_config: dict[str, str] | None = None
 
     @classmethod
     def of(cls, view: DeploymentView) -> DeploymentPublic:
@@ -99,6 +100,7 @@ class DeploymentPublic(_Public):
             multi_armed_bandit=settings.get("multi_armed_bandit") or {},
             setup_offer_matrix=settings.get("setup_offer_matrix") or {},
             logging=settings.get("logging") or {},
+            item_exploration_config=settings.get("item_exploration_config"),
         )
 
 

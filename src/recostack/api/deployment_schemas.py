@@ -13,6 +13,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from recostack.api.exploration_schemas import ItemExplorationConfig
 from recostack.api.inputs import (
     MAX_EVENTS,
     MAX_RULES,
@@ -164,6 +165,9 @@ class DeploymentCreate(_Body):
         description="{datasource, database, collection, offer_lookup_id}: the offers",
     )
     logging: LoggingSettings | None = None
+    item_exploration_config: ItemExplorationConfig | None = Field(
+        default=None, description="explore new items with little interaction data"
+    )
     auto_deploy: bool = False
     skip_metrics_check: bool = False
     plugin_pre_score_class: str | None = Field(default=None, max_length=128)
@@ -202,6 +206,9 @@ class DeploymentCreate(_Body):
             "multi_armed_bandit": self.multi_armed_bandit or {},
             "setup_offer_matrix": self.setup_offer_matrix or {},
             "logging": (self.logging or LoggingSettings()).model_dump(),
+            "item_exploration_config": (
+                self.item_exploration_config.to_store() if self.item_exploration_config else None
+            ),
         }
         for name in (
             "plugin_pre_score_class",

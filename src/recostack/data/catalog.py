@@ -29,8 +29,17 @@ Line semantics (what the parsing report counts):
   characters) → ``MalformedCatalogItemFeature`` (a field after the
   description that is not a feature, a reserved name, more than 20
   features, the same feature twice, features longer than 4000 characters
-  in all) → ``DuplicateItemId`` (the first valid line of an id is kept, the
-  later ones are skipped).
+  in all, a creation time that does not parse) → ``DuplicateItemId`` (the
+  first valid line of an id is kept, the later ones are skipped).
+
+Recostack's extension: an optional **creation time** per item, written as
+the feature ``CREATION_TIMESTAMP=<time>`` (the managed service's column
+name), the time as epoch seconds or ISO 8601 (``2024-05-01`` or
+``2024-05-01T12:00:00``, UTC unless it says otherwise). It is not a
+feature (neither a rule property nor a cold-item feature, and not counted
+among the 20): it gives the item's age for item exploration
+(:mod:`recostack.algorithms.exploration`); items without one are aged from
+their first interaction.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +61,7 @@ from recostack.data.report import ParsingReport
 from recostack.errors import Invalid, NotFound, ParsingFailed
 
 __all__ = [
+    "CREATION_TIME_FEATURE",
     "MAX_FEATURES",
     "RESERVED_PROPERTY_NAMES",
     "Catalog",
@@ -64,6 +75,8 @@ MAX_FEATURES_LENGTH = 4000
 MAX_FEATURES = 20
 #: Property names of the fixed columns; a feature may not use them.
 RESERVED_PROPERTY_NAMES = ("name", "category", "description")
+#: The feature name that gives an item's creation time (not a feature: see the docstring).
+CREATION_TIME_FEATURE = "CREATION_TIMESTAMP"
 
 _BLOCK_BYTES = 4 << 20
 _ID_RE = re.compile(r"[A-Za-z0-9_-]+")
@@ -83,6 +96,9 @@ class Catalog:
     categories: np.ndarray
     descriptions: np.ndarray
     features: dict[str, np.ndarray] = field(default_factory=dict)
+    #: epoch seconds of each item's ``CREATION_TIMESTAMP`` (NaN where not given); ``None``
+    #: when no line gives one
+    creation_times: np.ndarray | None = None
 
     @property
     def n_items(self) -> int:
@@ -124,6 +140,22 @@ def _split_line(text: str) -> list[str]:
     return [f.strip() for f in fields]
 
 
+def _creation_time(text: str) -> float:
+    """Epoch seconds of a ``CREATION_TIMESTAMP`` value (:class:`_LineError` if it does not
+    parse)."""
+    try:
+        return float(text) if re.fullmatch(r"-?\d+(\.\d+)?", text) else _iso_seconds(text)
+    except ValueError:
+        raise _LineError("MalformedCatalogItemFeature") from None
+
+
+def _iso_seconds(text: str) -> float:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
 def _parse_row(fields: list[str]) -> tuple[str, str, str, str, dict[str, str]]:
     """Validate one row's fields; raises :class:`_LineError`."""
     if len(fields) < 3 or not fields[0]:
@@ -154,8 +186,12 @@ def _parse_row(fields: list[str]) -> tuple[str, str, str, str, dict[str, str]]:
         if feature in RESERVED_PROPERTY_NAMES or feature in features:
             raise _LineError("MalformedCatalogItemFeature")
         features[feature] = value
+        if feature == CREATION_TIME_FEATURE:
+            _creation_time(value)
+            continue
         features_length += len(text)
-    if len(features) > MAX_FEATURES or features_length > MAX_FEATURES_LENGTH:
+    n_features = len(features) - (CREATION_TIME_FEATURE in features)
+    if n_features > MAX_FEATURES or features_length > MAX_FEATURES_LENGTH:
         raise _LineError("MalformedCatalogItemFeature")
     return item_id, name, category, description, features
 
@@ -221,6 +257,7 @@ def parse_catalog_file(path: Path) -> tuple[Catalog, ParsingReport]:
     categories: list[str] = []
     descriptions: list[str] = []
     feature_rows: dict[str, tuple[list[int], list[str]]] = {}
+    created: dict[int, float] = {}
     seen: set[str] = set()
     for line_no, text in _read_lines(path):
         if not text:
@@ -242,6 +279,9 @@ def parse_catalog_file(path: Path) -> tuple[Catalog, ParsingReport]:
         categories.append(category)
         descriptions.append(description)
         for feature, value in features.items():
+            if feature == CREATION_TIME_FEATURE:
+                created[row] = _creation_time(value)
+                continue
             columns = feature_rows.get(feature)
             if columns is None:
                 columns = feature_rows[feature] = ([], [])
@@ -267,6 +307,15 @@ def parse_catalog_file(path: Path) -> tuple[Catalog, ParsingReport]:
         categories=_unicode(categories),
         descriptions=_unicode(descriptions),
         features=feature_arrays,
+        creation_times=_creation_array(created, n),
     )
     report.duration = time.perf_counter() - started
     return catalog, report
+
+
+def _creation_array(created: dict[int, float], n: int) -> np.ndarray | None:
+    if not created:
+        return None
+    times = np.full(n, np.nan)
+    times[np.fromiter(created, dtype=np.int64)] = np.fromiter(created.values(), dtype=np.float64)
+    return times

@@ -25,7 +25,7 @@ from typing import Any
 from recostack import errors
 from recostack.training.parameters import TrainingParameters
 
-__all__ = ["ProgressFn", "TrainingCancelled", "TrainingCrashed", "run_training"]
+__all__ = ["JobCancelled", "ProgressFn", "TrainingCancelled", "TrainingCrashed", "run_training"]
 
 ProgressFn = Callable[[str, float], None]
 
@@ -41,6 +41,10 @@ class TrainingCrashed(Exception):
 
 class TrainingCancelled(Exception):
     """The worker was asked to stop (lease lost, model deleted, shutdown)."""
+
+
+#: a job of any kind was asked to stop (lease lost, subject deleted, shutdown)
+JobCancelled = TrainingCancelled
 
 
 def run_training(

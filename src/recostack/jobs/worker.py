@@ -1,6 +1,11 @@
-"""The training worker: claim a job, train with a heartbeat, record the outcome.
+"""The worker: claim a job, run it with a heartbeat, record the outcome.
 
-One :class:`Worker` trains one model at a time. ``recostack serve`` runs
+One :class:`Worker` runs one job at a time: a training (below), or a job
+of another kind (a batch job, a campaign's deployment), which it hands to
+that kind's handler (:mod:`recostack.jobs.handlers`) with the same lease,
+heartbeat and outcomes: what the handler returns marks the job done, a
+Recostack error fails it with its message, a stopping worker gives it
+back. ``recostack serve`` runs
 a few in threads of the API process (:class:`WorkerThreads`), each
 training in a child process; ``recostack worker`` runs them as processes
 of their own (:func:`run_worker`). All of them coordinate through the
@@ -40,8 +45,10 @@ from pathlib import Path
 from typing import Any
 
 from recostack.errors import RecostackError
+from recostack.jobs.handlers import handler_of
 from recostack.jobs.queue import (
     ClaimedJob,
+    JobKind,
     claim_next,
     expire_dead_leases,
     fail_abandoned,
@@ -118,8 +125,8 @@ class Worker:
         """Fail abandoned jobs, then claim and train one job; ``False`` if there was none."""
         with self.db.transaction() as session:
             expire_dead_leases(session, _HOST, _owner_is_dead)
-            for model_id in fail_abandoned(session):
-                logger.warning("model %s failed: its training was abandoned too often", model_id)
+            for subject_id in fail_abandoned(session):
+                logger.warning("job on %s failed: it was abandoned too often", subject_id)
         with self.db.transaction() as session:
             job = claim_next(session, self.owner, lease_seconds=self.settings.job_lease_seconds)
         if job is None:
@@ -139,7 +146,47 @@ class Worker:
 
     # --- one job ---------------------------------------------------------------
     def process(self, job: ClaimedJob) -> None:
-        """Train ``job``'s model and record the outcome (see the module docstring)."""
+        """Run ``job`` and record the outcome (see the module docstring)."""
+        if job.kind == JobKind.TRAINING:
+            self._train(job)
+        else:
+            self._handle(job)
+
+    def _handle(self, job: ClaimedJob) -> None:
+        """Run a job of another kind than training through its kind's handler."""
+        logger.info(
+            "worker %s: %s job on %s (attempt %d)",
+            self.owner,
+            job.kind,
+            job.subject_id,
+            job.attempt,
+        )
+        cancel = self._cancel = threading.Event()
+        beat = _Heartbeat(self.db, job, self.settings, cancel)
+        try:
+            handler = handler_of(job.kind)
+            beat.start()
+            statistics = handler(self.settings, self.db, job, cancel)
+        except TrainingCancelled:
+            if self._stopping.is_set():
+                self._record(job, release, "the worker stopped", count_attempt=False)
+            logger.info("worker %s: %s job on %s cancelled", self.owner, job.kind, job.subject_id)
+        except RecostackError as exc:
+            self._record(job, finish_failed, exc.message, None)
+        except (KeyboardInterrupt, SystemExit):
+            self._record(job, release, "the worker stopped", count_attempt=False)
+            raise
+        except Exception as exc:
+            logger.exception("worker %s: %s job on %s raised", self.owner, job.kind, job.subject_id)
+            self._record(job, finish_failed, f"{type(exc).__name__}: {exc}", None)
+        else:
+            self._record(job, finish_succeeded, statistics)
+        finally:
+            beat.stop()
+            self._cancel = None
+
+    def _train(self, job: ClaimedJob) -> None:
+        """Train ``job``'s model and record the outcome."""
         logger.info(
             "worker %s: training model %s (attempt %d)", self.owner, job.model_id, job.attempt
         )
@@ -237,7 +284,7 @@ class _Heartbeat(threading.Thread):
     def __init__(
         self, db: Database, job: ClaimedJob, settings: Settings, cancel: threading.Event
     ) -> None:
-        super().__init__(name=f"heartbeat-{job.model_id[:8]}", daemon=True)
+        super().__init__(name=f"heartbeat-{job.subject_id[:8]}", daemon=True)
         self._db = db
         self._job = job
         self._lease = settings.job_lease_seconds

@@ -12,7 +12,11 @@ deployments) builds a :class:`RecommendRequest` and asks the
    (:class:`~recostack.serving.scoring.RuledScorer`, kept per model and
    rule set), item-to-item when the request names an item, else from its
    events and the user's stored history;
-4. the answer: item ids and scores, best first, with the rules that made it.
+4. item exploration, when the request asks for it (a deployment's, a
+   campaign's or a batch job's ``itemExplorationConfig``): new items with
+   little interaction data take some positions, marked with their
+   propensity (:mod:`recostack.algorithms.exploration`);
+5. the answer: item ids and scores, best first, with the rules that made it.
 
 Deployments put their own steps in front (customer lookup, model selector,
 prediction arguments, whitelist: :mod:`recostack.serving.deployments`) and
@@ -27,7 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recostack.algorithms.exploration import ItemExploration, explore
 from recostack.rules import ResolvedRules, RuleOptions
+from recostack.serving.exploration_cache import ExplorationCache
 from recostack.serving.models import ServedModels
 from recostack.serving.rule_caches import ResolutionCache, ScorerCache
 from recostack.serving.scenario_cache import ScenarioCache
@@ -54,6 +60,10 @@ class RecommendRequest:
     events: Sequence[UsageEventLike] = ()
     user_id: str | None = None
     session_id: str | None = None
+    #: explore new items in this answer (``None``: no exploration)
+    exploration: ItemExploration | None = None
+    #: the seed of the exploration's draws (``None``: fresh randomness)
+    seed: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,9 @@ class Answer:
     item_ids: list[str]
     scores: list[float]
     rules: ResolvedRules
+    #: per item, the propensity of an explored item (``None`` for the model's own);
+    #: empty when the request did not explore
+    propensities: tuple[float | None, ...] = ()
 
 
 class Recommender:
@@ -71,11 +84,13 @@ class Recommender:
         scenarios: ScenarioCache,
         scorers: ScorerCache,
         resolutions: ResolutionCache | None = None,
+        exploration: ExplorationCache | None = None,
     ) -> None:
         self.models = models
         self.scenarios = scenarios
         self.scorers = scorers
         self.resolutions = resolutions or ResolutionCache()
+        self.exploration = exploration or ExplorationCache()
 
     async def recommend(self, request: RecommendRequest, model_id: str | None = None) -> Answer:
         """Answer ``request`` with the model ``model_id`` (``None``: the default model)."""
@@ -110,5 +125,26 @@ class Recommender:
             )
         else:
             scored = scorer.history(request.events, request.count, user_id=user_id, allowed=allowed)
+        if request.exploration is not None:
+            candidates = self.exploration.get(model_id, model, request.exploration)
+            if len(candidates):
+                eligible = scorer.eligible(
+                    allowed, user_id=user_id, events=request.events, item_id=request.item_id
+                )
+                mixed = explore(
+                    scored.items,
+                    scored.scores,
+                    request.count,
+                    candidates,
+                    request.exploration,
+                    np.random.default_rng(request.seed),
+                    eligible=eligible,
+                )
+                propensities = tuple(
+                    float(p) if explored else None
+                    for p, explored in zip(mixed.propensities, mixed.explored, strict=True)
+                )
+                ids: list[str] = model.items.ids[mixed.items].tolist()
+                return Answer(model_id, ids, mixed.scores.tolist(), rules, propensities)
         item_ids: list[str] = model.items.ids[scored.items].tolist()
         return Answer(model_id, item_ids, scored.scores.tolist(), rules)

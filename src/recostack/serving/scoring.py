@@ -68,6 +68,34 @@ class RuledScorer:
         filters = self.plan.allowed
         return self._answers_under(allowed if filters is None else filters & allowed)
 
+    def eligible(
+        self,
+        allowed: np.ndarray | None,
+        *,
+        user_id: str | None = None,
+        events: Sequence[UsageEventLike] = (),
+        item_id: str | None = None,
+    ) -> np.ndarray:
+        """The items an answer of this scorer may hold (filters, ``allowed``, rated items
+        when excluded, the seed item or history when seeds are out), as a mask: what item
+        exploration may add."""
+        model = self.model
+        mask = np.ones(model.n_items, dtype=bool)
+        if self.plan.allowed is not None:
+            mask &= self.plan.allowed
+        if allowed is not None:
+            mask &= allowed
+        if self._exclude_rated:
+            mask[user_known_items(model, user_id, events)] = False
+        if self._seed_out:
+            if item_id is not None:
+                seed = model.items.index(item_id)
+                if seed is not None:
+                    mask[seed] = False
+            else:
+                mask[model.event_affinities(events, user_id)[0]] = False
+        return mask
+
     def _pool(self, count: int) -> int:
         return candidate_pool_size(count, self.plan.n_reranking)
 

@@ -1,6 +1,6 @@
 """The metadata store's tables, as typed SQLAlchemy 2 models.
 
-Models and their training jobs, the server's small key/value settings (the
+Models and the workers' jobs (training, batch, ...), the server's small key/value settings (the
 default model, change stamps) and the hashed API keys. Model artifacts and
 input files are files under the data directory, not rows.
 
@@ -24,6 +24,7 @@ from recostack.training.status import ModelStatus
 __all__ = [
     "ApiKeyRow",
     "Base",
+    "JobRow",
     "JobStatus",
     "ModelRow",
     "SettingRow",
@@ -88,13 +89,27 @@ class ModelRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class TrainingJobRow(Base):
-    """One training run of a model, claimed by a worker under a lease."""
+class JobRow(Base):
+    """One job of the workers, claimed under a lease: a training run, a batch job, ...
 
-    __tablename__ = "training_jobs"
+    ``kind`` says which (``recostack.jobs.queue.JobKind``); ``subject_id`` is
+    what the job works on (the model trained, the batch job scored, the
+    campaign deployed). A training job also names its model in ``model_id``,
+    a foreign key, so that deleting the model deletes its job. ``payload``
+    holds what a job is asked to do beyond its subject (a campaign's action).
+    """
+
+    __tablename__ = "jobs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    model_id: Mapped[str] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), unique=True)
+    kind: Mapped[str] = mapped_column(
+        String(32), default="training", server_default="training", index=True
+    )
+    subject_id: Mapped[str] = mapped_column(String(64))
+    model_id: Mapped[str | None] = mapped_column(
+        ForeignKey("models.id", ondelete="CASCADE"), unique=True
+    )
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
@@ -104,6 +119,10 @@ class TrainingJobRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+#: the name of :class:`JobRow` from before jobs had kinds (training jobs only)
+TrainingJobRow = JobRow
 
 
 class SettingRow(Base):

@@ -98,6 +98,19 @@ def _serving_history(params: TrainingParameters, inter: Interactions) -> sp.csr_
     )
 
 
+def item_creation_times(inter: Interactions, catalog: Catalog | None) -> np.ndarray:
+    """Per item, epoch seconds of its catalog ``CREATION_TIMESTAMP``, else of its first
+    interaction, else -1 (item exploration's ages; the catalog's items are the model's)."""
+    created = np.full(inter.n_items, np.iinfo(np.int64).max, dtype=np.int64)
+    if inter.n_events:
+        np.minimum.at(created, inter.item_index, inter.timestamp.astype(np.int64))
+    created[created == np.iinfo(np.int64).max] = -1
+    if catalog is not None and catalog.creation_times is not None:
+        given = ~np.isnan(catalog.creation_times)
+        created[given] = catalog.creation_times[given].astype(np.int64)
+    return created
+
+
 def fit_model(
     params: TrainingParameters,
     usage: UsageData,
@@ -173,6 +186,7 @@ def fit_model(
         reference_time=inter.latest_time,
     )
     model = TrainedModel(
+        item_created=item_creation_times(inter, catalog),
         algorithm=params.algorithm.value,
         items=usage.items,
         item_item=item_item,

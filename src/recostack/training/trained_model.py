@@ -120,6 +120,7 @@ class TrainedModel:
         properties: dict[str, np.ndarray] | None = None,
         parameters: dict[str, Any] | None = None,
         statistics: dict[str, Any] | None = None,
+        item_created: np.ndarray | None = None,
     ) -> None:
         if len(items) != item_item.n_items:
             raise ValueError("item vocabulary and weights disagree on the number of items")
@@ -132,6 +133,9 @@ class TrainedModel:
         self.properties = properties or {}
         self.parameters = parameters or {}
         self.statistics = statistics or {}
+        #: per item, epoch seconds of its creation (the catalog's CREATION_TIMESTAMP) or of its
+        #: first interaction; -1 when neither is known (item exploration's ages)
+        self.item_created = item_created
         #: catalog properties prepared for business rules
         self.item_properties = ItemProperties(self.properties, n_items=self.n_items)
 
@@ -148,6 +152,8 @@ class TrainedModel:
         if self.history is not None:
             total += self.history.data.nbytes * 2 + self.history.indptr.nbytes
         total += sum(v.nbytes for v in self.properties.values())
+        if self.item_created is not None:
+            total += self.item_created.nbytes
         return int(total)
 
     # ------------------------------------------------------------- ids ↔ idx
@@ -318,6 +324,8 @@ class TrainedModel:
         if self.history is not None:
             for name in ("indptr", "indices", "data"):
                 np.save(directory / f"history_{name}.npy", getattr(self.history, name))
+        if self.item_created is not None:
+            np.save(directory / "item_created.npy", self.item_created, allow_pickle=False)
         property_names = list(self.properties)
         for i, name in enumerate(property_names):
             np.save(directory / f"property_{i}.npy", self.properties[name], allow_pickle=False)
@@ -358,7 +366,11 @@ class TrainedModel:
             name: np.load(directory / f"property_{i}.npy", allow_pickle=False)
             for i, name in enumerate(meta["properties"])
         }
+        created_path = directory / "item_created.npy"
         return cls(
+            item_created=(
+                np.load(created_path, allow_pickle=False) if created_path.exists() else None
+            ),
             algorithm=meta["algorithm"],
             items=items,
             item_item=ItemItemModel.load(directory, mmap=mmap),

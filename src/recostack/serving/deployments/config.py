@@ -16,7 +16,9 @@ The settings document (``DeploymentRow.settings``) holds, in snake_case:
   customer may receive, and ``when_missing`` (``all`` or ``none``);
 - ``business_rules`` (``filters``, ``reranking``, ``exclude_rated_items``) and
   ``default_scenario``: the deployment's rules, after the request's;
-- ``logging``: ``enabled`` (default true) and ``retention_days``.
+- ``logging``: ``enabled`` (default true) and ``retention_days``;
+- ``item_exploration_config``: ``explorationWeight`` and ``explorationItemAgeCutOff``
+  (:mod:`recostack.algorithms.exploration`): new items explored in every answer.
 
 Everything here is pure: no I/O.
 """
@@ -32,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from recostack.algorithms.exploration import ItemExploration
 from recostack.errors import Invalid
 from recostack.serving.online.link import OnlineLink, parse_online_link
 from recostack.training.trained_model import TrainedModel
@@ -141,6 +144,7 @@ class DeploymentConfig:
     default_scenario: str | None = None
     logging: bool = True
     retention_days: float | None = None
+    exploration: ItemExploration | None = None
     #: ``multi_armed_bandit`` / ``setup_offer_matrix``: the online learning configuration
     online: OnlineLink | None = None
 
@@ -197,6 +201,7 @@ class DeploymentConfig:
             default_scenario=settings.get("default_scenario") or None,
             logging=bool(logging.get("enabled", True)),
             retention_days=float(retention) if retention is not None else None,
+            exploration=ItemExploration.from_wire(settings.get("item_exploration_config")),
             online=parse_online_link(settings),
         )
 

@@ -21,13 +21,14 @@ from typing import Any
 
 import orjson
 
+from recostack.algorithms.exploration import ItemExploration
 from recostack.rules import RecoType, RuleOptions, RuntimeRules
 from recostack.serving.deployments.config import DeploymentConfig
 from recostack.serving.deployments.customers import CustomerCache
 from recostack.serving.deployments.live import LiveDeployments
 from recostack.serving.online.deployment import OnlineDeployments
 from recostack.serving.prediction_logger import PredictionLogger, PredictionRecord
-from recostack.serving.recommend import DEFAULT_COUNT, Recommender, RecommendRequest
+from recostack.serving.recommend import DEFAULT_COUNT, Answer, Recommender, RecommendRequest
 from recostack.training.trained_model import UsageEventLike
 
 __all__ = ["DeploymentRecommender", "DeploymentRequest"]
@@ -44,6 +45,10 @@ class DeploymentRequest:
     session_id: str | None = None
     #: only the prediction arguments the request set (see ``PREDICTION_ARGUMENTS``)
     arguments: Mapping[str, Any] = field(default_factory=dict)
+    #: item exploration instead of the deployment's own (a batch job's or a campaign's)
+    exploration: ItemExploration | None = None
+    #: the seed of the exploration's draws (``None``: fresh randomness)
+    seed: int | None = None
 
     @property
     def lookup_id(self) -> str | None:
@@ -66,6 +71,22 @@ _IDS = random.Random(os.urandom(32))
 
 def _request_id() -> str:
     return str(uuid.UUID(int=_IDS.getrandbits(128), version=4))
+
+
+def ranked_items(answer: Answer) -> list[dict[str, Any]]:
+    """The answer's items as a deployment answers them; an explored item says so, with its
+    propensity (what the prediction log keeps)."""
+    items: list[dict[str, Any]] = [
+        {"itemId": item_id, "score": score, "rank": rank}
+        for rank, (item_id, score) in enumerate(
+            zip(answer.item_ids, answer.scores, strict=True), start=1
+        )
+    ]
+    for item, propensity in zip(items, answer.propensities, strict=False):
+        if propensity is not None:
+            item["reason"] = "exploration"
+            item["propensity"] = propensity
+    return items
 
 
 def _options(
@@ -151,15 +172,12 @@ class DeploymentRecommender:
                 request.events,
                 request.user_id,
                 request.session_id,
+                request.exploration or config.exploration,
+                request.seed,
             ),
             allowed=allowed,
         )
-        items = [
-            {"itemId": item_id, "score": score, "rank": rank}
-            for rank, (item_id, score) in enumerate(
-                zip(answer.item_ids, answer.scores, strict=True), start=1
-            )
-        ]
+        items = ranked_items(answer)
         request_id = _request_id()
         body: dict[str, Any] = {
             "requestId": request_id,

@@ -1,0 +1,71 @@
+"""How a batch job's status follows its job in the queue.
+
+PENDING while queued (again, when a stopping worker gives it back), IN
+PROGRESS once claimed (a claim of a job that had finished chunks already
+counts as a resume), ACTIVE when its output is complete, CREATE FAILED with
+the reason otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from recostack.store.batch_tables import BatchJobRow, BatchJobStatus
+from recostack.store.tables import utcnow
+
+if TYPE_CHECKING:
+    from recostack.jobs.queue import ClaimedJob
+
+__all__ = ["BATCH_SUBJECT"]
+
+
+class _BatchSubject:
+    def claimed(self, session: Session, job: ClaimedJob) -> None:
+        row = session.get(BatchJobRow, job.subject_id)
+        if row is None:
+            return
+        if row.chunks_done > 0:
+            row.resumed += 1
+        row.status = BatchJobStatus.IN_PROGRESS
+        row.started_at = utcnow()  # the current run's start: describe's rate
+        row.run_started_lines = row.lines_done
+        row.updated_at = utcnow()
+
+    def succeeded(self, session: Session, job: ClaimedJob, statistics: dict[str, Any]) -> None:
+        row = session.get(BatchJobRow, job.subject_id)
+        if row is None:
+            return
+        row.status = BatchJobStatus.ACTIVE
+        row.failure_reason = None
+        row.finished_at = row.updated_at = utcnow()
+
+    def failed(
+        self,
+        session: Session,
+        subject_id: str,
+        message: str,
+        statistics: dict[str, Any] | None,
+        *,
+        abandoned: bool = False,
+    ) -> None:
+        row = session.get(BatchJobRow, subject_id)
+        if row is None:
+            return
+        row.status = BatchJobStatus.CREATE_FAILED
+        row.failure_reason = message
+        row.finished_at = row.updated_at = utcnow()
+
+    def requeued(self, session: Session, job: ClaimedJob, reason: str) -> None:
+        row = session.get(BatchJobRow, job.subject_id)
+        if row is not None:
+            row.status = BatchJobStatus.PENDING
+            row.updated_at = utcnow()
+
+    def give_up_message(self, attempts: int, reason: str) -> str:
+        plural = "attempt" if attempts == 1 else "attempts"
+        return f"the batch job failed after {attempts} {plural}: {reason}"
+
+
+BATCH_SUBJECT = _BatchSubject()
