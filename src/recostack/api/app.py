@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from recostack.api import (
     ab_tests,
     alerts,
+    batch_jobs,
     customers,
     default_scenarios,
     deployment_recommend,
@@ -41,6 +42,7 @@ from recostack.api.errors import install_error_handlers
 from recostack.api.metrics_middleware import MetricsMiddleware
 from recostack.jobs.worker import WorkerThreads
 from recostack.services.alerts import AlertService
+from recostack.services.batch_jobs import BatchJobService
 from recostack.services.deployment_logs import DeploymentLogs
 from recostack.services.deployments import DeploymentService
 from recostack.services.online_learning import OnlineLearningService
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db, serving.prediction_logger, serving.statistics, serving.default_version
     )
     state.online_learning = OnlineLearningService(db, serving)
+    state.batch_jobs = BatchJobService(db, settings)
     state.deployment_logs.online = serving.online.learner if serving.online else None
     state.webhooks = WebhookService(db, settings)
     state.refresh_policies = RefreshPolicyService(db, settings)
@@ -146,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         online_learning.router,
         operations.router,
         statistics.router,
+        batch_jobs.router,
         webhooks.router,
         refresh_policies.router,
         alerts.router,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, delete, select
@@ -144,3 +144,19 @@ class CustomerStore:
                 )
             )
         return dict(value) if value is not None else None
+
+    def fields_many(
+        self, collection: str, customer_ids: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The stored records of those of ``customer_ids`` that are stored, by id."""
+        found: dict[str, dict[str, Any]] = {}
+        with self._engine.connect() as connection:
+            for start in range(0, len(customer_ids), _BATCH):
+                rows = connection.execute(
+                    select(CustomerRow.customer_id, CustomerRow.fields).where(
+                        CustomerRow.collection == collection,
+                        CustomerRow.customer_id.in_(list(customer_ids[start : start + _BATCH])),
+                    )
+                )
+                found.update((customer_id, dict(fields)) for customer_id, fields in rows)
+        return found

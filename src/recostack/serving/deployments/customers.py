@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import anyio.to_thread
@@ -50,6 +51,21 @@ class CustomerCache:
             while len(self._records) > self.max_entries:
                 self._records.popitem(last=False)
         return found
+
+    def prefetch(self, collection: str, customer_ids: Sequence[str]) -> None:
+        """Read the records of many customers not cached yet in one go (a batch job's chunk),
+        when the source can (blocking)."""
+        many = getattr(self.source, "fields_many", None)
+        with self._lock:
+            missing = list({c for c in customer_ids if (collection, c) not in self._records})
+        if many is None or not missing:
+            return
+        found = many(collection, missing)
+        with self._lock:
+            for customer_id in missing:
+                self._records[(collection, customer_id)] = found.get(customer_id)
+            while len(self._records) > self.max_entries:
+                self._records.popitem(last=False)
 
     def on_stamps(self, stamps: Stamps) -> None:
         stamp = stamps.get(CUSTOMERS_GENERATION)
