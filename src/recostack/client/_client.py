@@ -18,6 +18,7 @@ from recostack.client._deployment import Deployment
 from recostack.client._http import HttpSession, request_content, version_params
 from recostack.client._logs import PredictionLogRecord, ResponseLogRecord, log_page_params
 from recostack.client._model import Model
+from recostack.client._online_learning_calls import OnlineLearningCalls
 from recostack.client._polling import poll_until
 from recostack.client._project import Project
 from recostack.client._recommendations import (
@@ -32,7 +33,7 @@ from recostack.errors import TrainingFailed
 __all__ = ["Client"]
 
 
-class Client(HttpSession):
+class Client(OnlineLearningCalls, HttpSession):
     """The Recostack API: ``Client(base_url, api_key)``, closed by ``with`` or ``close()``."""
 
     # --- files and models ---------------------------------------------------------------

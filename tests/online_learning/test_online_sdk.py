@@ -1,0 +1,80 @@
+"""The SDK's online learning calls against a live server (the reference's names)."""
+
+from __future__ import annotations
+
+import time
+
+from recostack.client import Client
+
+from tests.client.conftest import LiveServer, live_server  # noqa: F401
+
+
+def test_sdk_online_learning(live_server: LiveServer) -> None:  # noqa: F811
+    with live_server.client() as client:
+        assert client.upload_offers("sdk-offers", "offer,name\na,A\nb,B\nc,C\n") == 3
+        summary = client.online_learning_ecosystem_rewards_setup_feature_store(
+            "recostack",
+            "sdk-offers",
+            "offer",
+            {"device": ["phone", "desktop"]},
+            "recostack",
+            "sdk-fs",
+        )
+        assert summary["entries"] == 6
+        config_id = client.create_online_learning(
+            "sdk-bandit",
+            "an SDK test",
+            "sdk-fs",
+            "recostack",
+            "recostack",
+            "sdk-options",
+            "offer",
+            contextual_variables_contextual_variable_one_name="device",
+            randomisation_random_action=0,
+        )
+        assert client.get_online_learning(config_id).name == "sdk-bandit"
+        assert (
+            client.create_online_learning(
+                "sdk-bandit",
+                "again",
+                "sdk-fs",
+                "recostack",
+                "recostack",
+                "sdk-options",
+                "offer",
+                contextual_variables_contextual_variable_one_name="device",
+                replace=True,
+            )
+            == config_id
+        )
+        deployment = (
+            client.create_deployment(
+                "shop",
+                "sdk-nbo",
+                model_id=live_server.model_id,
+                multi_armed_bandit={"epsilon": 0, "duration": 0, "pulse_responder_id": config_id},
+            )
+            if False
+            else None
+        )
+        del deployment
+        arms = client.get_options_store(config_id, segment="phone")
+        assert sorted(a.offer for a in arms) == ["a", "b", "c"]
+        assert all(a.alpha == a.beta == 1.0 for a in arms)
+        assert (
+            client.set_online_learning_priors(
+                config_id, [{"offer": "a", "segment": "phone", "alpha_zero": 3, "beta_zero": 2}]
+            )
+            == 1
+        )
+        client.warm_start_online_learning(
+            config_id, [{"offer": "b", "segment": "phone", "take_up": True}]
+        )
+        by_offer = {a.offer: a for a in client.get_options_store(config_id, "phone")}
+        assert (by_offer["a"].alpha, by_offer["a"].beta) == (3.0, 2.0)
+        assert by_offer["b"].alpha == 1.0 + 0.75  # prior_success_reward 1 × discount 0.75
+        assert [c.id for c in client.list_online_learning()].count(config_id) == 1
+        client.delete_online_learning(config_id)
+        time.sleep(0)
+        assert all(c.id != config_id for c in client.list_online_learning())
+        assert isinstance(client, Client)
