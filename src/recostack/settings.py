@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     #: how often each API process re-reads keys and the default model (seconds)
     state_refresh_seconds: float = Field(default=0.5, gt=0, le=60)
 
+    # --- the dashboard ---------------------------------------------------------
+    #: how long a dashboard sign-in lasts (seconds)
+    web_session_seconds: float = Field(default=8 * 3600, gt=0, le=30 * 86400)
+
     # --- serving -------------------------------------------------------------
     #: memory budget of the loaded-model cache of each API process
     model_cache_bytes: int = Field(default=2 * 1024**3, ge=0)

@@ -55,6 +55,7 @@ from recostack.settings import Settings, get_settings
 from recostack.store.engine import Database
 from recostack.store.scenario_repository import ScenarioStore
 from recostack.store.serving_source import serving_sources
+from recostack.web import install as install_dashboard
 
 __all__ = ["create_app"]
 
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         realtime_monitors.router,
     ):
         app.include_router(router)
+    install_dashboard(app)
     return app
 
 
