@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from recostack.client import Client
-
 from tests.client.conftest import LiveServer, live_server  # noqa: F401
+
+from recostack.client import Client
 
 
 def test_sdk_online_learning(live_server: LiveServer) -> None:  # noqa: F811
