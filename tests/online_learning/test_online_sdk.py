@@ -5,8 +5,13 @@ from __future__ import annotations
 import time
 
 from tests.client.conftest import LiveServer, live_server  # noqa: F401
+from typer.testing import CliRunner
 
+from conftest import ADMIN_KEY
+from recostack.cli import _register, app
 from recostack.client import Client
+
+_register()
 
 
 def test_sdk_online_learning(live_server: LiveServer) -> None:  # noqa: F811
@@ -74,6 +79,20 @@ def test_sdk_online_learning(live_server: LiveServer) -> None:  # noqa: F811
         assert (by_offer["a"].alpha, by_offer["a"].beta) == (3.0, 2.0)
         assert by_offer["b"].alpha == 1.0 + 0.75  # prior_success_reward 1 × discount 0.75
         assert [c.id for c in client.list_online_learning()].count(config_id) == 1
+        shown = CliRunner().invoke(
+            app,
+            [
+                "online-learning",
+                "arms",
+                config_id,
+                "--url",
+                live_server.url,
+                "--api-key",
+                ADMIN_KEY,
+            ],
+        )
+        assert shown.exit_code == 0, shown.output
+        assert "segment phone" in shown.output and "segment desktop" in shown.output
         client.delete_online_learning(config_id)
         time.sleep(0)
         assert all(c.id != config_id for c in client.list_online_learning())

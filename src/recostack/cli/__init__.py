@@ -27,7 +27,13 @@ app = typer.Typer(
 def _register() -> None:
     from importlib import import_module
 
-    for module in ("model_commands", "tune_commands", "server_commands", "deployment_commands"):
+    for module in (
+        "model_commands",
+        "tune_commands",
+        "server_commands",
+        "deployment_commands",
+        "online_learning_commands",
+    ):
         try:
             import_module(f"recostack.cli.{module}")
         except ModuleNotFoundError as exc:  # a command group not installed yet
