@@ -123,7 +123,8 @@ def test_refused_models(
         },
         headers=admin_headers,
     )
-    assert bad_selector.status_code == 400 and bad_selector.json()["field"] == "model_selector"
+    # well-formed, but the deployment has one model: unusable (422), nothing stored
+    assert bad_selector.status_code == 422 and bad_selector.json()["field"] == "model_selector"
     no_project = client.post(
         "/api/projects/nope/deployments",
         json={**body, "modelId": trained_model["id"]},

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from recostack.api.deployment_schemas import PredictionArguments, format_time
+from recostack.services.auto_deploy import auto_deploy_check
 from recostack.services.deployments import DeploymentView
 
 __all__ = ["DeploymentPublic", "PredictionLogPublic", "ResponseLogPublic"]
@@ -58,12 +59,21 @@ class DeploymentPublic(_Public):
     setup_offer_matrix: dict[str, Any] | str = {}
     logging: dict[str, Any]
     item_exploration_config: dict[str, str] | None = None
+    auto_deploy_metric: str
+    auto_deploy_tolerance: float
+    model_deployment_config: dict[str, Any] | None
+    realtime_monitor_id: str | None
+    complexity: str | None
+    performance_expectation: str | None
+    plugin_pre_score_class: str | None
+    plugin_post_score_class: str | None
 
     @classmethod
     def of(cls, view: DeploymentView) -> DeploymentPublic:
         row = view.row
         settings = row.settings or {}
         pending = row.pending_model_version
+        metric, tolerance = auto_deploy_check(settings)
         return cls(
             deployment_id=row.deployment_id,
             name=row.deployment_id,
@@ -85,7 +95,7 @@ class DeploymentPublic(_Public):
             last_auto_deploy=row.last_auto_deploy,
             pending_model_version={"modelVersion": pending} if pending else None,
             error=row.error,
-            refresh_schedules=[],
+            refresh_schedules=view.refresh_schedules,
             default_prediction_arguments=PredictionArguments.wire(
                 settings.get("default_prediction_arguments") or {}
             ),
@@ -100,6 +110,14 @@ class DeploymentPublic(_Public):
             multi_armed_bandit=settings.get("multi_armed_bandit") or {},
             setup_offer_matrix=settings.get("setup_offer_matrix") or {},
             logging=settings.get("logging") or {},
+            auto_deploy_metric=metric,
+            auto_deploy_tolerance=tolerance,
+            model_deployment_config=settings.get("model_deployment_config"),
+            realtime_monitor_id=view.realtime_monitor_id,
+            complexity=settings.get("complexity"),
+            performance_expectation=settings.get("performance_expectation"),
+            plugin_pre_score_class=settings.get("plugin_pre_score_class"),
+            plugin_post_score_class=settings.get("plugin_post_score_class"),
             item_exploration_config=settings.get("item_exploration_config"),
         )
 

@@ -13,6 +13,13 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from recostack.api.deployment_settings_schemas import (
+    LEVELS,
+    ModelSelectorSettings,
+    ParameterAccessSettings,
+    WhitelistSettings,
+    check_agreement,
+)
 from recostack.api.exploration_schemas import ItemExplorationConfig
 from recostack.api.inputs import (
     MAX_EVENTS,
@@ -28,6 +35,7 @@ from recostack.api.inputs import (
     VersionName,
 )
 from recostack.api.schemas import UsageEventCreate
+from recostack.errors import Unprocessable
 from recostack.serving.deployments.records import Environment
 
 __all__ = [
@@ -46,6 +54,18 @@ __all__ = [
 ]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+#: the metric auto-deploy compares
+AUTO_DEPLOY_METRIC = r"^(ndcg|precision|recall|map)@([1-9][0-9]?|100)$"
+
+
+def auto_deploy_check(metric: str | None, tolerance: float | None) -> dict[str, Any]:
+    """The ``auto_deploy_check`` settings of a deployment (what it leaves out: the defaults)."""
+    check: dict[str, Any] = {}
+    if metric is not None:
+        check["metric"] = metric
+    if tolerance is not None:
+        check["tolerance"] = tolerance
+    return check
 
 
 class _Body(BaseModel):
@@ -143,18 +163,25 @@ class DeploymentCreate(_Body):
     default_scenario: ScenarioName | None = None
     default_prediction_arguments: PredictionArguments | None = None
     set_as_override: bool = False
-    whitelist: dict[str, Any] | None = Field(
-        default=None, description="{field, when_missing: all|none}: the customer's allowed items"
+    whitelist: WhitelistSettings | None = Field(
+        default=None, description="the items (offers) each customer may receive"
     )
-    model_selector: dict[str, Any] | None = Field(
-        default=None, description="{lookup_field, selector: {value: [model index]}}"
+    model_selector: ModelSelectorSettings | None = Field(
+        default=None, description="which model serves a customer, by a field of a data set"
     )
-    parameter_access: dict[str, Any] | None = Field(
+    parameter_access: ParameterAccessSettings | None = Field(
+        default=None, description="the customer lookup, with defaults and virtual variables"
+    )
+    pattern_selector: dict[str, Any] | None = Field(
         default=None,
-        description="the customer lookup: {collection, fields, lookup_defaults, virtual_variables}",
+        max_length=0,
+        description="not supported (it drives custom scoring plug-ins): leave it out or empty",
     )
-    pattern_selector: dict[str, Any] | None = None
-    corpora: list[dict[str, Any]] | None = None
+    corpora: list[dict[str, Any]] | None = Field(
+        default=None,
+        max_length=0,
+        description="not supported (data sets of custom scoring plug-ins): leave it out or empty",
+    )
     multi_armed_bandit: dict[str, Any] | str | None = Field(
         default=None,
         description="{epsilon, duration, pulse_responder_id}: the online learning configuration "
@@ -170,10 +197,16 @@ class DeploymentCreate(_Body):
     )
     auto_deploy: bool = False
     skip_metrics_check: bool = False
+    auto_deploy_metric: str | None = Field(
+        default=None, pattern=AUTO_DEPLOY_METRIC, description="compared by auto-deploy (ndcg@10)"
+    )
+    auto_deploy_tolerance: float | None = Field(
+        default=None, ge=0, le=1, description="how far below the served model's (0.01: 1 %)"
+    )
     plugin_pre_score_class: str | None = Field(default=None, max_length=128)
     plugin_post_score_class: str | None = Field(default=None, max_length=128)
-    complexity: str | None = Field(default=None, max_length=16)
-    performance_expectation: str | None = Field(default=None, max_length=16)
+    complexity: LEVELS | None = None
+    performance_expectation: LEVELS | None = None
 
     @model_validator(mode="after")
     def _a_model(self) -> Self:
@@ -188,7 +221,10 @@ class DeploymentCreate(_Body):
         return ids
 
     def settings(self) -> dict[str, Any]:
-        """The settings document of the deployment row (serving names)."""
+        """The settings document of the deployment row (serving names); :class:`Unprocessable`
+        for settings that contradict each other."""
+        for field, reason in check_agreement(self.parameter_access, self.model_selector):
+            raise Unprocessable(reason, field=field)
         settings: dict[str, Any] = {
             "default_prediction_arguments": (
                 self.default_prediction_arguments.to_store()
@@ -198,11 +234,14 @@ class DeploymentCreate(_Body):
             "set_as_override": self.set_as_override,
             "business_rules": self.business_rules.model_dump() if self.business_rules else {},
             "default_scenario": self.default_scenario,
-            "whitelist": self.whitelist or {},
-            "model_selector": self.model_selector or {},
-            "customer_lookup": self.parameter_access or {},
-            "pattern_selector": self.pattern_selector or {},
-            "corpora": self.corpora or [],
+            "whitelist": self.whitelist.to_store() if self.whitelist else {},
+            "model_selector": self.model_selector.to_store() if self.model_selector else {},
+            "customer_lookup": self.parameter_access.to_store() if self.parameter_access else {},
+            "pattern_selector": {},
+            "corpora": [],
+            "auto_deploy_check": auto_deploy_check(
+                self.auto_deploy_metric, self.auto_deploy_tolerance
+            ),
             "multi_armed_bandit": self.multi_armed_bandit or {},
             "setup_offer_matrix": self.setup_offer_matrix or {},
             "logging": (self.logging or LoggingSettings()).model_dump(),
@@ -224,12 +263,20 @@ class DeploymentUpdate(_Body):
     description: str | None = Field(default=None, max_length=10_000)
     auto_deploy: bool | None = None
     skip_metrics_check: bool | None = None
+    auto_deploy_metric: str | None = Field(default=None, pattern=AUTO_DEPLOY_METRIC)
+    auto_deploy_tolerance: float | None = Field(default=None, ge=0, le=1)
 
 
 class ModelVersionUpdate(_Body):
     model_version: str = Field(description="the id of a Completed model")
-    algorithm: str | None = None
-    model_deployment_config: dict[str, Any] | None = None
+    algorithm: str | None = Field(
+        default=None,
+        max_length=32,
+        description="the model's algorithm (sar, itemknn, ease, popularity): another is a 422",
+    )
+    model_deployment_config: dict[str, Any] | None = Field(
+        default=None, description="kept with the deployment and returned (modelDeploymentConfig)"
+    )
 
 
 class DefaultArgumentsUpdate(_Body):

@@ -73,6 +73,7 @@ LogsDep = Annotated[DeploymentLogs, Depends(_logs)]
     responses=error_responses(
         e404="no such project or model",
         e409="the (deployment_id, version) pair exists, or a model is not Completed",
+        e422="settings that contradict each other or the models (a selector's model index)",
     ),
 )
 def create_deployment(
@@ -177,6 +178,7 @@ def delete_deployment(
     responses={
         **error_responses(e404="no such deployment or model"),
         **error_responses(e409="the model is not Completed, or a switch is in progress"),
+        **error_responses(e422="the algorithm is not the model's"),
     },
 )
 def set_model_version(
@@ -186,9 +188,14 @@ def set_model_version(
     _: AdminKey,
     version: Version = None,
 ) -> DeploymentPublic:
-    return DeploymentPublic.of(
-        service.set_model_version(deployment_id, body.model_version, version)
+    view = service.set_model_version(
+        deployment_id,
+        body.model_version,
+        version,
+        algorithm=body.algorithm,
+        model_deployment_config=body.model_deployment_config,
     )
+    return DeploymentPublic.of(view)
 
 
 @router.post(

@@ -11,12 +11,14 @@ happens when the new model is loaded, so no request is dropped.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from recostack.errors import Conflict, Invalid
+from recostack.errors import Conflict, Invalid, Unprocessable
+from recostack.services.realtime_monitor import realtime_monitor_id
+from recostack.services.refresh_policies import refresh_schedules
 from recostack.serving import Serving
 from recostack.serving.deployments.config import DeploymentConfig
 from recostack.serving.deployments.records import DeploymentRecord, DeploymentStatus, Environment
@@ -25,7 +27,9 @@ from recostack.store.deployment_tables import DeploymentRow
 from recostack.store.engine import Database
 from recostack.store.model_repository import get_model
 from recostack.store.online_repository import get_configuration
+from recostack.store.operations_repository import forget_deployment
 from recostack.store.tables import ModelRow
+from recostack.store.webhook_repository import enqueue_event
 from recostack.training.status import ModelStatus
 
 __all__ = ["DeploymentService", "DeploymentView", "record_of"]
@@ -33,10 +37,13 @@ __all__ = ["DeploymentService", "DeploymentView", "record_of"]
 
 @dataclass(frozen=True)
 class DeploymentView:
-    """A deployment version as its describe answer shows it: the row and its primary model."""
+    """A deployment version as its describe answer shows it: the row and its primary model,
+    its refresh schedules and realtime monitor."""
 
     row: DeploymentRow
     model: ModelRow | None
+    refresh_schedules: list[dict[str, Any]] = field(default_factory=list)
+    realtime_monitor_id: str | None = None
 
     @property
     def algorithm(self) -> str | None:
@@ -69,7 +76,18 @@ def record_of(row: DeploymentRow) -> DeploymentRecord:
 
 def _view(session: Session, row: DeploymentRow) -> DeploymentView:
     model = session.get(ModelRow, row.model_ids[0]) if row.model_ids else None
-    return DeploymentView(row, model)
+    return DeploymentView(
+        row,
+        model,
+        refresh_schedules(session, row.deployment_id),
+        realtime_monitor_id(session, row.deployment_id),
+    )
+
+
+def _event(session: Session, row: DeploymentRow, event: str, **data: Any) -> None:
+    enqueue_event(
+        session, row.deployment_id, event, {"version": row.version, "status": row.status, **data}
+    )
 
 
 def _completed_model(session: Session, model_id: str, field: str) -> str:
@@ -115,7 +133,12 @@ class DeploymentService:
             raise Invalid("a deployment needs a model", field="modelId")
         with self.db.transaction() as session:
             models = [_completed_model(session, m, "modelId") for m in model_ids]
-            parsed = DeploymentConfig.parse(settings, len(models))  # refuse what serving can't use
+            try:  # refuse what serving could not use (the document cannot state it: a 422)
+                parsed = DeploymentConfig.parse(settings, len(models))
+            except Unprocessable:
+                raise
+            except Invalid as exc:
+                raise Unprocessable(exc.message, field=exc.field) from None
             if parsed.online is not None:  # a linked configuration must exist (else a 404)
                 get_configuration(session, parsed.online.config_id)
             row = repo.create_deployment(
@@ -130,16 +153,27 @@ class DeploymentService:
                 auto_deploy=auto_deploy,
                 skip_metrics_check=skip_metrics_check,
             )
-            repo.update_deployment(session, row, status=DeploymentStatus.DEPLOYING, error=None)
+            _event(session, row, "DEPLOYMENT_START")
             record = record_of(row)
+        # PENDING until this process's lifecycle thread starts loading (DEPLOYING), then ACTIVE
         self.serving.lifecycle.activate(record)
         return self.describe(deployment_id, version)
 
     def update(
         self, deployment_id: str, version: str | None, changes: Mapping[str, Any]
     ) -> DeploymentView:
+        changes = dict(changes)
+        check = {
+            k: changes.pop(f"auto_deploy_{k}")
+            for k in ("metric", "tolerance")
+            if (f"auto_deploy_{k}" in changes)
+        }
         with self.db.transaction() as session:
             row = repo.get_deployment(session, deployment_id, version)
+            if check:
+                settings = dict(row.settings or {})
+                settings["auto_deploy_check"] = {**settings.get("auto_deploy_check", {}), **check}
+                changes["settings"] = settings
             repo.update_deployment(session, row, **changes)
             return _view(session, row)
 
@@ -168,6 +202,7 @@ class DeploymentService:
             started = row.status not in (DeploymentStatus.ACTIVE, DeploymentStatus.DEPLOYING)
             if started:
                 repo.update_deployment(session, row, status=DeploymentStatus.DEPLOYING, error=None)
+                _event(session, row, "DEPLOYMENT_START")
             record, version = record_of(row), row.version
         if started:
             self.serving.lifecycle.activate(record)
@@ -179,6 +214,7 @@ class DeploymentService:
             repo.update_deployment(
                 session, row, status=DeploymentStatus.STOPPED, pending_model_version=None
             )
+            _event(session, row, "DEPLOYMENT_STOP")
             view = _view(session, row)
         self.serving.live.reload()
         return view
@@ -197,14 +233,37 @@ class DeploymentService:
                 ]
             for row in rows:
                 repo.delete_deployment(session, row)
+            if not repo.deployment_exists(session, deployment_id):
+                forget_deployment(session, deployment_id)  # its webhooks, alerts, schedules
         self.serving.live.reload()
 
     def set_model_version(
-        self, deployment_id: str, model_version: str, version: str | None = None
+        self,
+        deployment_id: str,
+        model_version: str,
+        version: str | None = None,
+        *,
+        algorithm: str | None = None,
+        model_deployment_config: Mapping[str, Any] | None = None,
     ) -> DeploymentView:
-        """Promote a Completed model: loaded first, then served instead of the current one."""
+        """Promote a Completed model: loaded first, then served instead of the current one.
+
+        ``algorithm``, when given, must be the model's (a model has one);
+        ``model_deployment_config`` is kept with the deployment and returned.
+        """
         with self.db.transaction() as session:
             model_id = _completed_model(session, model_version, "modelVersion")
+            trained = str((get_model(session, model_id).parameters or {}).get("algorithm", "sar"))
+            if algorithm is not None and algorithm != trained:
+                raise Unprocessable(
+                    f"model {model_id} was trained with {trained!r}, not {algorithm!r}",
+                    field="algorithm",
+                )
+            if model_deployment_config is not None:
+                row = repo.get_deployment(session, deployment_id, version)
+                settings = dict(row.settings or {})
+                settings["model_deployment_config"] = dict(model_deployment_config)
+                repo.update_deployment(session, row, settings=settings)
         return self._switch(deployment_id, version, model_id, rollback=False)
 
     def rollback(self, deployment_id: str, version: str | None = None) -> DeploymentView:

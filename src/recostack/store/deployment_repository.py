@@ -26,6 +26,7 @@ from recostack.store.deployment_tables import (
 )
 from recostack.store.server_settings import bump_stamp
 from recostack.store.tables import ModelRow, utcnow
+from recostack.store.webhook_repository import enqueue_event
 
 __all__ = [
     "PROJECT_FIELDS",
@@ -35,6 +36,7 @@ __all__ = [
     "current_model_version",
     "delete_deployment",
     "delete_project",
+    "deployment_exists",
     "get_deployment",
     "get_project",
     "iso_time",
@@ -201,6 +203,14 @@ def get_deployment(
     return row
 
 
+def deployment_exists(session: Session, deployment_id: str) -> bool:
+    """Whether any version of ``deployment_id`` is stored."""
+    found = session.scalar(
+        select(DeploymentRow.id).where(DeploymentRow.deployment_id == deployment_id).limit(1)
+    )
+    return found is not None
+
+
 def list_deployments(session: Session, project_id: str) -> list[DeploymentRow]:
     get_project(session, project_id)
     return list(
@@ -316,7 +326,11 @@ class DeploymentStore:
         values: dict[str, Any] = {"status": status, "error": error, "updated_at": utcnow()}
         if deployed:
             values["deployed_at"] = utcnow()
-        self._write(pk, values)
+        events = {
+            DeploymentStatus.ACTIVE: "DEPLOYMENT_SUCCESS",
+            DeploymentStatus.FAILED: "DEPLOYMENT_FAILED",
+        }
+        self._write(pk, values, events.get(status), {"error": error})
 
     def complete_promotion(self, pk: int, model_version: str, *, rollback: bool) -> None:
         """Serve ``model_version`` now, recording it in the history."""
@@ -324,12 +338,36 @@ class DeploymentStore:
             row = session.get(DeploymentRow, pk)
             if row is not None:
                 record_promotion(session, row, model_version, rollback=rollback)
+                enqueue_event(
+                    session,
+                    row.deployment_id,
+                    "PROMOTION_SUCCEEDED",
+                    {"version": row.version, "modelVersion": model_version, "rollback": rollback},
+                )
 
     def fail_promotion(self, pk: int, error: str) -> None:
         """The switch did not happen: the old version keeps serving; say why."""
-        self._write(pk, {"pending_model_version": None, "error": error, "updated_at": utcnow()})
+        values = {"pending_model_version": None, "error": error, "updated_at": utcnow()}
+        self._write(pk, values, "PROMOTION_FAILED", {"reason": error})
 
-    def _write(self, pk: int, values: dict[str, Any]) -> None:
+    def _write(
+        self,
+        pk: int,
+        values: dict[str, Any],
+        event: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Write ``values`` (and queue ``event`` for the deployment's webhooks)."""
         with Session(self._engine) as session, session.begin():
             session.execute(update(DeploymentRow).where(DeploymentRow.id == pk).values(**values))
             bump_stamp(session, DEPLOYMENTS_GENERATION)
+            if event is not None:
+                row = session.get(DeploymentRow, pk)
+                if row is not None:
+                    status = values.get("status", row.status)
+                    enqueue_event(
+                        session,
+                        row.deployment_id,
+                        event,
+                        {"version": row.version, "status": status, **(data or {})},
+                    )

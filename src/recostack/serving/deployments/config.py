@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from recostack.algorithms.exploration import ItemExploration
-from recostack.errors import Invalid
+from recostack.errors import Invalid, Unprocessable
 from recostack.serving.online.link import OnlineLink, parse_online_link
 from recostack.training.trained_model import TrainedModel
 
@@ -74,6 +74,12 @@ def _list(value: Any, name: str) -> tuple[str, ...]:
     if isinstance(value, Sequence) and all(isinstance(v, str) for v in value):
         return tuple(value)
     raise Invalid(f"{name} must be a list of strings", field=name)
+
+
+def _numeric_ids(lookup: Mapping[str, Any]) -> bool:
+    spec = lookup.get("lookup")
+    value = spec.get("value") if isinstance(spec, Mapping) else None
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _mapping(settings: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -138,6 +144,12 @@ class DeploymentConfig:
     selector: Mapping[str, int] = field(default_factory=dict)
     whitelist_field: str | None = None
     whitelist_when_missing: str = "all"
+    #: the reference's whitelist data set (``customer_key``, ``white_list``), by customer id
+    whitelist_collection: str | None = None
+    #: the reference's model selector data set (``table_collection``), by customer id
+    selector_collection: str | None = None
+    #: ``parameter_access.lookup.value`` is a number: customer ids are read as numbers
+    numeric_ids: bool = False
     filters: tuple[str, ...] = ()
     reranking: tuple[str, ...] = ()
     exclude_rated_items: bool | None = None
@@ -193,7 +205,11 @@ class DeploymentConfig:
             selector_field=selector_spec.get("lookup_field")
             or selector_spec.get("selector_column"),
             selector=selector,
-            whitelist_field=whitelist.get("field") or None,
+            whitelist_field=whitelist.get("field")
+            or ("white_list" if whitelist.get("collection") else None),
+            whitelist_collection=whitelist.get("collection") or None,
+            selector_collection=selector_spec.get("table_collection") or None,
+            numeric_ids=_numeric_ids(lookup),
             whitelist_when_missing=when_missing,
             filters=_list(rules.get("filters"), "business_rules.filters"),
             reranking=_list(rules.get("reranking"), "business_rules.reranking"),
@@ -206,6 +222,19 @@ class DeploymentConfig:
         )
 
     # --- the per-request steps, in the order they run -------------------------------
+    def customer_key(self, raw: str) -> str:
+        """The request's customer id as the lookups key it (a number's canonical text when
+        ``parameter_access.lookup.value`` is a number)."""
+        if not self.numeric_ids:
+            return raw
+        try:
+            return str(int(raw.strip()))
+        except ValueError:
+            raise Unprocessable(
+                f"customer id {raw!r} is not a number (parameter_access.lookup.value is one)",
+                field="customerId",
+            ) from None
+
     def customer_record(self, found: Mapping[str, Any] | None) -> dict[str, Any]:
         """The looked-up record's fields selected over the defaults (a missing customer gets
         every default; a found one, the defaults of the fields it lacks or leaves empty),

@@ -59,6 +59,8 @@ class DeploymentLifecycle:
         thread.start()
 
     def _activate(self, record: DeploymentRecord) -> None:
+        if record.status == DeploymentStatus.PENDING:  # a new version: loading starts now
+            self.source.set_status(record.pk, DeploymentStatus.DEPLOYING)
         try:
             models = self.live.load(record.model_ids)
             config = DeploymentConfig.parse(record.settings, len(models))

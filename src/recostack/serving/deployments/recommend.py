@@ -123,6 +123,19 @@ class DeploymentRecommender:
         #: online learning (``multi_armed_bandit``): set by ``Serving``
         self.online: OnlineDeployments | None = None
 
+    async def _join_data_sets(
+        self, config: DeploymentConfig, key: str, fields: dict[str, Any]
+    ) -> None:
+        """The reference's whitelist and model selector data sets, looked up by customer id:
+        their list and selector column join the customer's record."""
+        for collection, name in (
+            (config.whitelist_collection, config.whitelist_field),
+            (config.selector_collection, config.selector_field),
+        ):
+            if collection is not None and name is not None:
+                found = await self.customers.lookup(collection, key)
+                fields[name] = None if found is None else found.get(name)
+
     async def recommend(
         self,
         deployment_id: str,
@@ -137,9 +150,12 @@ class DeploymentRecommender:
         config, record = live.config, live.record
         # 1. customer lookup, with defaults and virtual variables
         customer = None
-        if config.collection is not None and request.lookup_id is not None:
-            customer = await self.customers.lookup(config.collection, request.lookup_id)
+        key = None if request.lookup_id is None else config.customer_key(request.lookup_id)
+        if config.collection is not None and key is not None:
+            customer = await self.customers.lookup(config.collection, key)
         fields = config.customer_record(customer)
+        if key is not None and (config.whitelist_collection or config.selector_collection):
+            await self._join_data_sets(config, key, fields)
         if config.online is not None and self.online is not None:
             # a configuration is linked: its offers, by Thompson sampling per segment
             return self.online.answer(
