@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +49,30 @@ def describe(client: TestClient, headers: dict[str, str], job_id: str) -> dict[s
     assert answer.status_code == 200, answer.text
     job: dict[str, Any] = answer.json()["batchInferenceJob"]
     return job
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One Spark session (local[2]) for the whole test session: a JVM starts once."""
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # executors import recostack
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("recostack-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def movielens_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from recostack.data.datasets import movielens_100k_files
+
+    folder = tmp_path_factory.mktemp("ml-100k")
+    movielens_100k_files(folder)
+    return folder

@@ -34,7 +34,14 @@ import scipy.sparse as sp
 from recostack.algorithms.interactions import Interactions, affinity_matrix, binary_matrix
 from recostack.algorithms.item_item import ItemItemModel, sorted_rows
 
-__all__ = ["SAR", "SARConfig", "cooccurrence_units", "similarity_from_counts"]
+__all__ = [
+    "SAR",
+    "SARConfig",
+    "block_bounds",
+    "cooccurrence_units",
+    "similarity_from_counts",
+    "stack_rows",
+]
 
 SIMILARITIES = ("Cooccurrence", "Lift", "Jaccard")
 UNITS = ("User", "Timestamp")
@@ -133,12 +140,13 @@ class SAR:
         unit_lengths = np.diff(units.indptr).astype(np.float64)
         flops = items_units @ unit_lengths
         threads = cfg.threads or min(4, os.cpu_count() or 1)
-        bounds = _blocks(flops, cfg.block_flops, min_blocks=2 * threads if threads > 1 else 1)
+        bounds = block_bounds(flops, cfg.block_flops, min_blocks=2 * threads if threads > 1 else 1)
         threshold = float(cfg.support_threshold)
 
         def compute(bound: tuple[int, int]) -> sp.csr_matrix:
             start, end = bound
             block = (items_units[start:end] @ units).tocsr()
+            block.sort_indices()  # columns in order: ties rank alike on every engine
             if threshold > 1:
                 block.data[block.data < threshold] = 0
                 block.eliminate_zeros()
@@ -153,10 +161,10 @@ class SAR:
                     progress((i + 1) / len(bounds))
         if not parts:
             return sp.csr_matrix((n_items, n_items), dtype=np.float32)
-        return _stack_rows(parts, n_items)
+        return stack_rows(parts, n_items)
 
 
-def _blocks(flops: np.ndarray, budget: int, min_blocks: int = 1) -> list[tuple[int, int]]:
+def block_bounds(flops: np.ndarray, budget: int, min_blocks: int = 1) -> list[tuple[int, int]]:
     """Split rows into contiguous blocks of about ``budget`` work each (at least ``min_blocks``)."""
     n = flops.shape[0]
     if n == 0:
@@ -169,7 +177,7 @@ def _blocks(flops: np.ndarray, budget: int, min_blocks: int = 1) -> list[tuple[i
     return [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
 
 
-def _stack_rows(parts: list[sp.csr_matrix], n_cols: int) -> sp.csr_matrix:
+def stack_rows(parts: list[sp.csr_matrix], n_cols: int) -> sp.csr_matrix:
     """Concatenate row blocks keeping each row's (unsorted) column order."""
     indptr = [np.zeros(1, dtype=np.int64)]
     offset = 0

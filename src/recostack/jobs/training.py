@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from recostack.errors import Invalid, NotFound
+from recostack.errors import Invalid, NotFound, Unprocessable
 from recostack.jobs.queue import enqueue_training
 from recostack.store.deployment_repository import get_project
 from recostack.store.files import container_dir, resolve_path
@@ -50,6 +50,13 @@ def submit_training(
     """
     if project_id is not None:
         get_project(session, project_id, field="projectId")
+    if params.engine == "spark" and (
+        params.algorithm != "sar" or params.hyperparameter_search is not None
+    ):
+        raise Unprocessable(
+            "engine spark trains algorithm sar with the parameters given (no hyperparameterSearch)",
+            field="engine",
+        )
     container = training_container_dir(files_root, params.blob_container_name)
     if not container.is_dir():
         raise NotFound(

@@ -136,6 +136,9 @@ class TrainingParameters(BaseModel):
     ease_max_items: int = Field(default=20_000, ge=1, le=200_000)
     #: train the best of a search instead of these parameters (see HyperparameterSearch)
     hyperparameter_search: HyperparameterSearch | None = None
+    #: where SAR's co-occurrences and affinities are computed: this process (``local``)
+    #: or Apache Spark (``spark``: the server's RECOSTACK_SPARK_MASTER), same artifacts
+    engine: Literal["local", "spark"] = "local"
 
     @field_validator(
         "usage_relative_path", "catalog_file_relative_path", "evaluation_usage_relative_path"

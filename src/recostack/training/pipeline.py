@@ -27,7 +27,7 @@ from recostack.data.catalog import Catalog, parse_catalog_file
 from recostack.data.ids import Vocabulary
 from recostack.data.report import format_timespan
 from recostack.data.usage import UsageData, parse_usage_path
-from recostack.errors import NotFound, ParsingFailed, TrainingFailed
+from recostack.errors import NotFound, ParsingFailed, TrainingFailed, Unprocessable
 from recostack.evaluation.report import evaluation_metrics
 from recostack.training.parameters import Algorithm, TrainingParameters
 from recostack.training.trained_model import ServingOptions, TrainedModel
@@ -122,19 +122,31 @@ def fit_model(
     extra: dict[str, Any] = {}
     history: sp.csr_matrix
     item_item: ItemItemModel
+    if params.engine == "spark" and params.algorithm is not Algorithm.SAR:
+        raise Unprocessable(
+            f"engine spark trains algorithm sar, not {params.algorithm.value}", field="engine"
+        )
     if params.algorithm is Algorithm.SAR:
-        sar = SAR(
-            SARConfig(
-                support_threshold=params.support_threshold,
-                cooccurrence_unit=params.cooccurrence_unit.value,
-                similarity_function=params.similarity_function.value,
-                enable_user_affinity=params.enable_user_affinity,
-                half_life_days=float(params.decay_period_in_days),
-                max_neighbors=params.max_neighbors,
+        config = SARConfig(
+            support_threshold=params.support_threshold,
+            cooccurrence_unit=params.cooccurrence_unit.value,
+            similarity_function=params.similarity_function.value,
+            enable_user_affinity=params.enable_user_affinity,
+            half_life_days=float(params.decay_period_in_days),
+            max_neighbors=params.max_neighbors,
+        )
+        if params.engine == "spark":
+            from recostack.training.spark_sar import fit_sar_on_spark
+            from recostack.training.spark_session import spark_session
+
+            item_item, history = fit_sar_on_spark(inter, config, spark_session())
+            extra["engine"] = "spark"
+        else:
+            sar = SAR(config).fit(
+                inter, None if progress is None else (lambda f: progress("similarity", f))
             )
-        ).fit(inter, None if progress is None else (lambda f: progress("similarity", f)))
-        assert sar.item_item is not None and sar.user_affinity is not None
-        item_item, history = sar.item_item, sar.user_affinity
+            assert sar.item_item is not None and sar.user_affinity is not None
+            item_item, history = sar.item_item, sar.user_affinity
     elif params.algorithm is Algorithm.ITEMKNN:
         knn = BM25ItemKNN(
             ItemKNNConfig(

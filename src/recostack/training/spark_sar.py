@@ -1,0 +1,177 @@
+"""SAR on Apache Spark: the same model as the local engine, its heavy part on executors.
+
+What runs where:
+
+* the driver parses the usage files with the local parser (the same
+  parsing reports, vocabularies and event arrays: so the artifacts are
+  the local engine's, byte for byte) and builds the binary units × items
+  matrix (a unit is a user, or a user at one time);
+* the co-occurrence counts ``C = Uᵀ U``, the part that grows with the
+  square of a user's events, run on the executors: the units are split
+  into partitions of rows, each executor computes every item block's
+  partial counts ``U_pᵀ U_p`` of its partition, Spark sums the partials of
+  each block (``reduceByKey``), and each summed block is thresholded,
+  turned into similarities (Cooccurrence / Lift / Jaccard) and pruned to
+  ``maxNeighbors`` on an executor, with the local engine's own functions;
+* user affinities (event weights with the half-life decay, summed per
+  user and item) are a Spark aggregation.
+
+The blocks are the local engine's blocks (the same cuts of the item rows),
+and each block's columns are put in order before it is thresholded, so the
+similarity matrix, its row order and its ties are the local engine's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import scipy.sparse as sp
+
+from recostack.algorithms.interactions import SECONDS_PER_DAY, Interactions, binary_matrix
+from recostack.algorithms.item_item import ItemItemModel, sorted_rows
+from recostack.algorithms.sar import (
+    SARConfig,
+    block_bounds,
+    cooccurrence_units,
+    similarity_from_counts,
+    stack_rows,
+)
+
+__all__ = ["fit_sar_on_spark"]
+
+Block = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _row_partitions(units: sp.csr_matrix, parts: int) -> list[tuple[int, int]]:
+    """Contiguous unit-row ranges with about the same number of entries each."""
+    n = units.shape[0]
+    if n == 0:
+        return []
+    cuts = np.searchsorted(units.indptr, np.linspace(0, units.nnz, parts + 1)[1:-1])
+    edges = np.unique(np.concatenate([[0], np.clip(cuts, 0, n), [n]]))
+    return [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
+
+
+def _partial_counts(
+    bounds: list[tuple[int, int]],
+) -> Any:
+    def count(part: tuple[int, sp.csr_matrix]) -> Iterator[tuple[int, sp.csr_matrix]]:
+        units = part[1]
+        items_units = units.T.tocsr()
+        for b, (start, end) in enumerate(bounds):
+            block = (items_units[start:end] @ units).tocsr()
+            if block.nnz:
+                yield b, block
+
+    return count
+
+
+def _finish_blocks(bounds: list[tuple[int, int]], frequency: Any, config: SARConfig) -> Any:
+    threshold = float(config.support_threshold)
+
+    def finish(entry: tuple[int, sp.csr_matrix]) -> tuple[int, Block]:
+        b, block = entry
+        block = block.tocsr()
+        block.sum_duplicates()
+        block.sort_indices()
+        if threshold > 1:
+            block.data[block.data < threshold] = 0
+            block.eliminate_zeros()
+        block = similarity_from_counts(
+            block, bounds[b][0], frequency.value, config.similarity_function
+        )
+        rows = sorted_rows(block, config.max_neighbors)
+        return b, (rows.indptr, rows.indices, rows.data)
+
+    return finish
+
+
+def _similarity(spark: Any, units: sp.csr_matrix, config: SARConfig) -> sp.csr_matrix:
+    n_items = units.shape[1]
+    items_units = units.T.tocsr()
+    frequency = np.diff(items_units.indptr).astype(np.float32)
+    unit_lengths = np.diff(units.indptr).astype(np.float64)
+    flops = items_units @ unit_lengths
+    threads = config.threads or min(4, os.cpu_count() or 1)
+    bounds = block_bounds(flops, config.block_flops, min_blocks=2 * threads if threads > 1 else 1)
+    if not bounds:
+        return sp.csr_matrix((n_items, n_items), dtype=np.float32)
+    sc = spark.sparkContext
+    parts = max(1, sc.defaultParallelism)
+    slices = [(p, units[a:b]) for p, (a, b) in enumerate(_row_partitions(units, parts))]
+    shared = sc.broadcast(frequency)
+    try:
+        summed = (
+            sc.parallelize(slices, len(slices))
+            .flatMap(_partial_counts(bounds))
+            .reduceByKey(lambda a, b: a + b, numPartitions=min(len(bounds), 4 * parts))
+            .map(_finish_blocks(bounds, shared, config))
+            .collect()
+        )
+    finally:
+        shared.unpersist()
+    found = dict(summed)
+    blocks = []
+    for b, (start, end) in enumerate(bounds):
+        if b in found:
+            indptr, indices, data = found[b]
+            blocks.append(sp.csr_matrix((data, indices, indptr), shape=(end - start, n_items)))
+        else:
+            blocks.append(sp.csr_matrix((end - start, n_items), dtype=np.float32))
+    return stack_rows(blocks, n_items)
+
+
+def _affinity(spark: Any, inter: Interactions, config: SARConfig) -> sp.csr_matrix:
+    """Users × items affinities as the local engine weighs them, aggregated by Spark."""
+    from pyspark.sql import functions as F
+
+    shape = (inter.n_users, inter.n_items)
+    table = pa.table(
+        {
+            "u": inter.user_index.astype(np.int64),
+            "i": inter.item_index.astype(np.int64),
+            "t": inter.timestamp.astype(np.float64),
+            "w": inter.weight.astype(np.float64),
+        }
+    )
+    events = spark.createDataFrame(table)
+    if config.enable_user_affinity:
+        half_life = config.half_life_days * SECONDS_PER_DAY
+        decayed = F.col("w") * F.pow(
+            F.lit(2.0), -(F.lit(float(inter.latest_time)) - F.col("t")) / half_life
+        )
+        grouped = events.groupBy("u", "i").agg(F.sum(decayed).alias("a"))
+    else:
+        grouped = events.select("u", "i").distinct().withColumn("a", F.lit(1.0))
+    result = grouped.toArrow()
+    matrix = sp.csr_matrix(
+        (
+            result.column("a").to_numpy().astype(np.float64),
+            (result.column("u").to_numpy(), result.column("i").to_numpy()),
+        ),
+        shape=shape,
+    )
+    matrix.sum_duplicates()
+    matrix.data = matrix.data.astype(np.float32)
+    matrix.eliminate_zeros()
+    return matrix
+
+
+def fit_sar_on_spark(
+    inter: Interactions, config: SARConfig, spark: Any
+) -> tuple[ItemItemModel, sp.csr_matrix]:
+    """SAR's item-item model and the users' affinities, computed on ``spark``."""
+    units = cooccurrence_units(inter, config.cooccurrence_unit)
+    similarity = _similarity(spark, units, config)
+    popularity = np.diff(
+        binary_matrix(inter.user_index, inter.item_index, (inter.n_users, inter.n_items))
+        .tocsc()
+        .indptr
+    ).astype(np.float32)
+    item_item = ItemItemModel.from_similarity(similarity, popularity, presorted=True)
+    return item_item, _affinity(spark, inter, config)

@@ -1,0 +1,63 @@
+"""The Spark engine (local[2]) trains the local engine's SAR model: same similarities (1e-6),
+same top-10 lists, on MovieLens 100K; and scores batch lines as the local engine does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from recostack.training.parameters import TrainingParameters
+from recostack.training.pipeline import train_from_paths
+from recostack.training.trained_model import TrainedModel
+
+#: PySpark 4.3 warns that it does not fully support pandas 3 (the engine moves data as Arrow)
+pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
+
+CASES = [
+    {"similarityFunction": "Jaccard", "enableUserAffinity": True, "supportThreshold": 3},
+    {"similarityFunction": "Lift", "cooccurrenceUnit": "Timestamp", "supportThreshold": 3},
+    {"similarityFunction": "Cooccurrence", "maxNeighbors": 50, "supportThreshold": 5},
+]
+
+
+def _train(folder: Path, out: Path, engine: str, case: dict[str, Any]) -> TrainedModel:
+    params = TrainingParameters.model_validate(
+        {
+            "usageRelativePath": "usage.csv",
+            "enableUserToItemRecommendations": True,
+            "decayPeriodInDays": 30,
+            "engine": engine,
+            **case,
+        }
+    )
+    return train_from_paths(params, usage_path=folder / "usage.csv", out_dir=out).model
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: str(c["similarityFunction"]))
+def test_spark_trains_the_local_engine_s_model(
+    spark: Any, movielens_dir: Path, tmp_path: Path, case: dict[str, Any]
+) -> None:
+    local = _train(movielens_dir, tmp_path / "local", "local", case)
+    remote = _train(movielens_dir, tmp_path / "spark", "spark", case)
+    assert remote.statistics["engine"] == "spark"
+    assert local.items.ids.tolist() == remote.items.ids.tolist()
+    a, b = local.item_item.to_csr(), remote.item_item.to_csr()
+    assert a.nnz == b.nnz > 0
+    assert abs(a - b).max() <= 1e-6
+    # the rows in the same order (ties too), so every answer is the same
+    np.testing.assert_array_equal(local.item_item.indptr, remote.item_item.indptr)
+    np.testing.assert_array_equal(local.item_item.indices, remote.item_item.indices)
+    np.testing.assert_allclose(local.item_item.data, remote.item_item.data, atol=1e-6)
+    np.testing.assert_array_equal(local.item_item.popularity, remote.item_item.popularity)
+    assert local.history is not None and remote.history is not None
+    assert abs(local.history - remote.history).max() <= 1e-6
+    users = local.users.ids[:: max(1, len(local.users) // 200)].tolist() if local.users else []
+    for user in users:
+        assert [r.item_id for r in local.recommend_events([], 10, user)] == [
+            r.item_id for r in remote.recommend_events([], 10, user)
+        ]
+    for item in local.items.ids[:200].tolist():
+        assert local.recommend_item(item, 10) == remote.recommend_item(item, 10)
