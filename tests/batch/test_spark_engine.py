@@ -3,11 +3,16 @@ same top-10 lists, on MovieLens 100K; and scores batch lines as the local engine
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
+
+from batch.conftest import describe
+from recostack.settings import Settings
 
 from recostack.training.parameters import TrainingParameters
 from recostack.training.pipeline import train_from_paths
@@ -61,3 +66,39 @@ def test_spark_trains_the_local_engine_s_model(
         ]
     for item in local.items.ids[:200].tolist():
         assert local.recommend_item(item, 10) == remote.recommend_item(item, 10)
+
+
+def test_a_batch_job_on_spark_writes_what_the_local_engine_writes(
+    spark: Any,
+    client: TestClient,
+    admin_headers: dict[str, str],
+    trained_model: dict[str, Any],
+    settings: Settings,
+    write_input: Callable[[str, list[Any]], str],
+    create_job: Callable[..., dict[str, Any]],
+    run_jobs: Callable[[], int],
+) -> None:
+    lines: list[Any] = [{"userId": f"user{i}"} for i in range(24)]
+    lines += [{"itemId": "item2"}, "bad line"]
+    path = write_input("spark.jsonl", lines)
+    jobs = [
+        create_job(
+            jobName=f"on-{engine}",
+            solutionVersionArn=trained_model["id"],
+            numResults=4,
+            filters=["category:eq:books"],
+            engine=engine,
+            jobInput={"path": path},
+            jobOutput={"path": f"output/{engine}.out"},
+        )
+        for engine in ("local", "spark")
+    ]
+    assert run_jobs() == 2
+    for job in jobs:
+        done = describe(client, admin_headers, job["batchInferenceJobArn"])
+        assert done["status"] == "ACTIVE", done
+        assert done["engine"] == job["engine"]
+    local = (settings.files_dir / "output" / "local.out").read_bytes()
+    remote = (settings.files_dir / "output" / "spark.out").read_bytes()
+    assert local.count(b"\n") == 26
+    assert local == remote

@@ -168,7 +168,7 @@ def _scorer(
     fmt = _format(run, header, exploration is not None)
     rules = BatchRules.of(run.config)
     if run.engine == "spark":
-        from recostack.engines.spark.batch import SparkChunkScorer
+        from recostack.jobs.batch_spark import SparkChunkScorer
 
         spark = SparkChunkScorer(
             settings.spark_master,
