@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 
 from batch.conftest import describe
 from recostack.settings import Settings
-
 from recostack.training.parameters import TrainingParameters
 from recostack.training.pipeline import train_from_paths
 from recostack.training.trained_model import TrainedModel
