@@ -154,10 +154,11 @@ class DeploymentService:
                 skip_metrics_check=skip_metrics_check,
             )
             _event(session, row, "DEPLOYMENT_START")
-            record = record_of(row)
-        # PENDING until this process's lifecycle thread starts loading (DEPLOYING), then ACTIVE
+            record, view = record_of(row), _view(session, row)
+        # the answer says PENDING; this process's lifecycle thread loads the models
+        # (DEPLOYING), then serves them (ACTIVE): wait_for_deployment polls through both
         self.serving.lifecycle.activate(record)
-        return self.describe(deployment_id, version)
+        return view
 
     def update(
         self, deployment_id: str, version: str | None, changes: Mapping[str, Any]
