@@ -61,6 +61,7 @@ def logout(request: Request, user: User, csrf_token: Annotated[str, Form()] = ""
 
 def _overview(db: Database, serving: Serving) -> dict[str, Any]:
     since = utcnow() - timedelta(days=1)
+    serving.statistics.flush()  # this process's counts too (before a transaction opens)
     with db.transaction() as session:
         models = session.scalar(select(func.count()).select_from(ModelRow)) or 0
         deployments = (
@@ -89,7 +90,6 @@ def _overview(db: Database, serving: Serving) -> dict[str, Any]:
         )
         default_id = get_default_model_id(session)
         default = session.get(ModelRow, default_id) if default_id else None
-        serving.statistics.flush()
         requests_today = session.scalar(
             select(func.coalesce(func.sum(DeploymentStatisticsRow.requests), 0)).where(
                 DeploymentStatisticsRow.granularity == "hour",
