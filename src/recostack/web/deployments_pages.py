@@ -44,15 +44,15 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
-def _completed_models(db: Database) -> list[ModelRow]:
+def _completed_models(db: Database) -> list[tuple[str, str | None]]:
+    """(id, description) of the models a deployment can be promoted to, newest first."""
     with db.transaction() as session:
-        return list(
-            session.scalars(
-                select(ModelRow)
-                .where(ModelRow.status == ModelStatus.COMPLETED)
-                .order_by(ModelRow.creation_time.desc())
-            )
+        rows = session.execute(
+            select(ModelRow.id, ModelRow.description)
+            .where(ModelRow.status == ModelStatus.COMPLETED)
+            .order_by(ModelRow.creation_time.desc())
         )
+        return [(model_id, description) for model_id, description in rows]
 
 
 @router.get("/deployments/{deployment_id}", response_class=HTMLResponse)

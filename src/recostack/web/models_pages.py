@@ -40,7 +40,15 @@ _FINAL = (ModelStatus.COMPLETED, ModelStatus.FAILED)
 def models_page(request: Request, user: User) -> Response:
     db: Database = request.app.state.db
     with db.transaction() as session:
-        rows = session.scalars(select(ModelRow).order_by(ModelRow.creation_time.desc())).all()
+        rows = session.execute(
+            select(
+                ModelRow.id,
+                ModelRow.description,
+                ModelRow.status,
+                ModelRow.parameters,
+                ModelRow.creation_time,
+            ).order_by(ModelRow.creation_time.desc())
+        ).all()
         default_id = get_default_model_id(session)
     return render(request, "models.html", user, models=rows, default_id=default_id)
 
