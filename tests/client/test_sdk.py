@@ -24,22 +24,33 @@ def test_exports() -> None:
     import recostack.client as sdk
 
     assert sorted(sdk.__all__) == [
+        "Alert",
+        "AlertEvent",
         "AutoDeployDecision",
         "Client",
         "CustomersWritten",
         "Deployment",
         "DeploymentRecommendation",
+        "DeploymentStatistics",
         "LogCursor",
         "Model",
         "ModelVersionEntry",
+        "MonitorResult",
         "PendingModelVersion",
         "PredictionLogRecord",
         "Project",
         "RankedItem",
+        "Readiness",
+        "RealtimeMonitor",
         "RecommendArguments",
         "Recommendation",
+        "RefreshPolicy",
         "ResponseLogRecord",
+        "StatisticsFigures",
+        "StatisticsInterval",
         "UploadedFile",
+        "Webhook",
+        "WebhookDelivery",
     ]
     public = {name for name in vars(sdk) if not name.startswith("_")}
     assert public - {"annotations"} <= set(sdk.__all__)

@@ -33,6 +33,7 @@ def _register() -> None:
         "server_commands",
         "deployment_commands",
         "online_learning_commands",
+        "operations_commands",
     ):
         try:
             import_module(f"recostack.cli.{module}")

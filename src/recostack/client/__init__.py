@@ -22,6 +22,19 @@ from recostack.client._deployment_state import (
 )
 from recostack.client._logs import LogCursor, PredictionLogRecord, ResponseLogRecord
 from recostack.client._model import Model
+from recostack.client._operations import (
+    Alert,
+    AlertEvent,
+    DeploymentStatistics,
+    MonitorResult,
+    Readiness,
+    RealtimeMonitor,
+    RefreshPolicy,
+    StatisticsFigures,
+    StatisticsInterval,
+    Webhook,
+    WebhookDelivery,
+)
 from recostack.client._project import Project
 from recostack.client._recommendations import (
     DeploymentRecommendation,
@@ -32,20 +45,31 @@ from recostack.client._recommendations import (
 from recostack.client._uploads import CustomersWritten, UploadedFile
 
 __all__ = [
+    "Alert",
+    "AlertEvent",
     "AutoDeployDecision",
     "Client",
     "CustomersWritten",
     "Deployment",
     "DeploymentRecommendation",
+    "DeploymentStatistics",
     "LogCursor",
     "Model",
     "ModelVersionEntry",
+    "MonitorResult",
     "PendingModelVersion",
     "PredictionLogRecord",
     "Project",
     "RankedItem",
+    "Readiness",
+    "RealtimeMonitor",
     "RecommendArguments",
     "Recommendation",
+    "RefreshPolicy",
     "ResponseLogRecord",
+    "StatisticsFigures",
+    "StatisticsInterval",
     "UploadedFile",
+    "Webhook",
+    "WebhookDelivery",
 ]

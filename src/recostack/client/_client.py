@@ -19,6 +19,7 @@ from recostack.client._http import HttpSession, request_content, version_params
 from recostack.client._logs import PredictionLogRecord, ResponseLogRecord, log_page_params
 from recostack.client._model import Model
 from recostack.client._online_learning_calls import OnlineLearningCalls
+from recostack.client._operations_calls import OperationsCalls
 from recostack.client._polling import poll_until
 from recostack.client._project import Project
 from recostack.client._recommendations import (
@@ -33,7 +34,7 @@ from recostack.errors import TrainingFailed
 __all__ = ["Client"]
 
 
-class Client(OnlineLearningCalls, HttpSession):
+class Client(OnlineLearningCalls, OperationsCalls, HttpSession):
     """The Recostack API: ``Client(base_url, api_key)``, closed by ``with`` or ``close()``."""
 
     # --- files and models ---------------------------------------------------------------

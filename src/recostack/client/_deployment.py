@@ -8,6 +8,7 @@ from typing import Any, Protocol, Unpack
 
 from pydantic import Field
 
+from recostack.client._deployment_operations import DeploymentOperations
 from recostack.client._deployment_state import (
     AutoDeployDecision,
     ModelVersionEntry,
@@ -95,7 +96,7 @@ class DeploymentCalls(Protocol):
     ) -> list[ResponseLogRecord]: ...
 
 
-class Deployment(Resource[DeploymentCalls]):
+class Deployment(DeploymentOperations, Resource[DeploymentCalls]):
     """A deployment version as the server described it, with the reference's methods.
 
     Methods that change the deployment take the server's new description
@@ -124,7 +125,14 @@ class Deployment(Resource[DeploymentCalls]):
     last_auto_deploy: AutoDeployDecision | None = None
     pending_model_version: PendingModelVersion | None = None
     error: str | None = None
-    refresh_schedules: list[Any] = Field(default_factory=list)
+    #: the refresh policies of the deployment: refreshPolicyId, cron, nextRunTime, ...
+    refresh_schedules: list[dict[str, Any]] = Field(default_factory=list)
+    realtime_monitor_id: str | None = None
+    model_deployment_config: dict[str, Any] | None = None
+    auto_deploy_metric: str | None = None
+    auto_deploy_tolerance: float | None = None
+    complexity: str | None = None
+    performance_expectation: str | None = None
     #: the prediction arguments a recommend call defaults to (camelCase, as sent)
     default_prediction_arguments: dict[str, Any] = Field(default_factory=dict)
     set_as_override: bool = False
