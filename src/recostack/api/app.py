@@ -21,6 +21,7 @@ from recostack.api import (
     ab_tests,
     alerts,
     batch_jobs,
+    batch_predictions,
     customers,
     default_scenarios,
     deployment_recommend,
@@ -43,6 +44,7 @@ from recostack.api.metrics_middleware import MetricsMiddleware
 from recostack.jobs.worker import WorkerThreads
 from recostack.services.alerts import AlertService
 from recostack.services.batch_jobs import BatchJobService
+from recostack.services.batch_predictions import BatchPredictionService
 from recostack.services.deployment_logs import DeploymentLogs
 from recostack.services.deployments import DeploymentService
 from recostack.services.online_learning import OnlineLearningService
@@ -128,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     state.online_learning = OnlineLearningService(db, serving)
     state.batch_jobs = BatchJobService(db, settings)
+    state.batch_predictions = BatchPredictionService(db, settings)
     state.deployment_logs.online = serving.online.learner if serving.online else None
     state.webhooks = WebhookService(db, settings)
     state.refresh_policies = RefreshPolicyService(db, settings)
@@ -151,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         operations.router,
         statistics.router,
         batch_jobs.router,
+        batch_predictions.router,
         webhooks.router,
         refresh_policies.router,
         alerts.router,

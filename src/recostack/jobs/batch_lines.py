@@ -8,7 +8,7 @@ header:
 * ``{"userId": "u1", "events": [{"itemId": ..., "eventType": ..., "timestamp": ...}]}``:
   with recent events (``sessionId`` for an anonymous session);
 * through a deployment also ``customerId`` (the lookup key, default
-  ``userId``).
+  ``userId``) and ``context`` (an object: contextual variables).
 
 A CSV input has the same names as columns (``userId``, ``itemId``,
 ``sessionId``, ``customerId``); other columns are carried to the output.
@@ -62,6 +62,8 @@ class BatchRequest:
     session_id: str | None = None
     customer_id: str | None = None
     events: Sequence[UsageEvent] = ()
+    #: the line's context (a deployment's contextual variables)
+    context: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,9 @@ def _events(value: Any) -> tuple[UsageEvent, ...]:
 
 
 def _request(record: Mapping[str, Any], original: Any) -> BatchRequest:
+    context = record.get("context")
+    if context is not None and not isinstance(context, dict):
+        raise LineError("context must be an object")
     request = BatchRequest(
         original,
         _text(record.get("userId"), "userId"),
@@ -129,6 +134,7 @@ def _request(record: Mapping[str, Any], original: Any) -> BatchRequest:
         _text(record.get("sessionId"), "sessionId"),
         _text(record.get("customerId"), "customerId"),
         _events(record.get("events")),
+        context or None,
     )
     if not (request.user_id or request.item_id or request.events or request.customer_id):
         raise LineError("a line needs a userId, an itemId, a customerId or events")

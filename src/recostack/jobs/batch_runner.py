@@ -14,6 +14,7 @@ is renamed to its final name and the job is done.
 
 from __future__ import annotations
 
+import csv
 import logging
 import threading
 from contextlib import ExitStack
@@ -25,6 +26,7 @@ from recostack.algorithms.exploration import ItemExploration
 from recostack.errors import Conflict, RecostackError
 from recostack.jobs.batch_io import ChunkedOutput, LineInput, UsersInput, count_lines
 from recostack.jobs.batch_lines import CsvLines, JsonLines
+from recostack.jobs.batch_records import CustomersInput
 from recostack.jobs.batch_scoring import (
     BatchRules,
     ChunkScorer,
@@ -44,6 +46,8 @@ from recostack.store.serving_source import serving_sources
 __all__ = ["BatchRun", "batch_serving", "run_batch_job"]
 
 logger = logging.getLogger(__name__)
+
+BatchInput = LineInput | UsersInput | CustomersInput
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,11 @@ def _format(run: BatchRun, header: list[str] | None, explains: bool) -> LineForm
             "batchPredictionVersion": run.id,
             "deploymentId": run.deployment_id,
         }
+    if config.get("campaign"):
+        metadata["campaign"] = config["campaign"]
     if str(config.get("outputFormat") or "json").lower() == "csv":
-        columns = list(config.get("resultInputColumns") or header or ["userId", "itemId"])
+        default = ["customerId", "userId"] if config.get("inputCustomers") else ["userId", "itemId"]
+        columns = list(config.get("resultInputColumns") or header or default)
         return CsvLines(
             columns,
             input_prefix=str(config.get("csvInputPrefix") or ""),
@@ -126,7 +133,9 @@ def _format(run: BatchRun, header: list[str] | None, explains: bool) -> LineForm
     return JsonLines(explains=explains, metadata=metadata)
 
 
-def _input(run: BatchRun, serving: Serving) -> LineInput | UsersInput:
+def _input(run: BatchRun, serving: Serving, db: Database) -> BatchInput:
+    if run.config.get("inputCustomers"):
+        return CustomersInput(db, run.config["inputCustomers"])
     if run.input_path is not None:
         if not run.input_path.is_file():
             raise Conflict(f"the input {run.input_path} cannot be read", field="jobInput")
@@ -160,7 +169,14 @@ def _scorer(
         arguments = dict(run.config.get("globalPredictionArgs") or {})
         arguments.setdefault("count", count)
         scorer: ChunkScorer = DeploymentScorer(
-            deployments, run.deployment_id, fmt, header, run.seed, arguments, exploration
+            deployments,
+            run.deployment_id,
+            fmt,
+            header,
+            run.seed,
+            arguments,
+            exploration,
+            max(1, int(run.config.get("threads") or 1)),
         )
         return scorer, serving.prediction_logger
     model_id = str(run.model_id)
@@ -220,14 +236,14 @@ def run_batch_job(
     chunk_lines = int(run.config.get("chunkLines") or settings.batch_chunk_lines)
     serving = batch_serving(settings, db)
     with ExitStack() as stack:
-        source = _input(run, serving)
+        source = _input(run, serving, db)
         stack.callback(source.close)
         header = None
         if isinstance(source, LineInput) and source.header is not None:
-            header = [h.strip() for h in source.header.decode("utf-8").split(",")]
+            header = [h.strip() for h in next(csv.reader([source.header.decode("utf-8")]))]
         total = run.lines_total
         if total is None:
-            total = count_lines(run.input_path) if run.input_path else len(source)  # type: ignore[arg-type]
+            total = count_lines(source.path) if isinstance(source, LineInput) else len(source)
             if header is not None:
                 total -= 1
             with db.transaction() as session:
@@ -259,7 +275,7 @@ def _score_chunks(
     db: Database,
     job: ClaimedJob,
     run: BatchRun,
-    source: LineInput | UsersInput,
+    source: BatchInput,
     scorer: ChunkScorer,
     output: ChunkedOutput,
     chunk_lines: int,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -186,6 +187,8 @@ class DeploymentScorer:
     seed: int
     arguments: Mapping[str, Any] = field(default_factory=dict)
     exploration: ItemExploration | None = None
+    #: a chunk is scored in this many slices on as many threads (``batch_threads``)
+    threads: int = 1
 
     @property
     def header(self) -> bytes:
@@ -203,10 +206,33 @@ class DeploymentScorer:
                 if isinstance(r, BatchRequest) and (r.customer_id or r.user_id)
             ]
             self.deployments.customers.prefetch(collection, [i for i in ids if i])
-        return asyncio.run(self._score(lines, parsed, first_line))
+        if self.threads <= 1 or len(lines) < 2:
+            return asyncio.run(self._score(lines, parsed, first_line))
+        step = -(-len(lines) // self.threads)
+        starts = range(0, len(lines), step)
+        with ThreadPoolExecutor(self.threads) as pool:
+            parts = list(
+                pool.map(
+                    lambda start: asyncio.run(
+                        self._score(
+                            lines[start : start + step],
+                            parsed[start : start + step],
+                            first_line + start,
+                        )
+                    ),
+                    starts,
+                )
+            )
+        return b"".join(p[0] for p in parts), sum(p[1] for p in parts)
+
+    def _arguments(self, request: BatchRequest) -> Mapping[str, Any]:
+        if not request.context:
+            return self.arguments
+        context = {**dict(self.arguments.get("context") or {}), **request.context}
+        return {**self.arguments, "context": context}
 
     async def _score(
-        self, lines: Sequence[bytes], parsed: list[BatchRequest | LineError], first_line: int
+        self, lines: Sequence[bytes], parsed: Sequence[BatchRequest | LineError], first_line: int
     ) -> tuple[bytes, int]:
         out: list[bytes] = []
         failed = 0
@@ -224,7 +250,7 @@ class DeploymentScorer:
                         item_id=request.item_id,
                         events=request.events,
                         session_id=request.session_id,
-                        arguments=self.arguments,
+                        arguments=self._arguments(request),
                         exploration=self.exploration,
                         seed=line_seed(self.seed, first_line + i),
                     ),

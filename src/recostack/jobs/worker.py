@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from recostack.errors import RecostackError
+from recostack.jobs.batch_schedule import run_due_batch_predictions
 from recostack.jobs.handlers import handler_of
 from recostack.jobs.queue import (
     ClaimedJob,
@@ -127,6 +128,7 @@ class Worker:
             expire_dead_leases(session, _HOST, _owner_is_dead)
             for subject_id in fail_abandoned(session):
                 logger.warning("job on %s failed: it was abandoned too often", subject_id)
+        run_due_batch_predictions(self.settings, self.db)
         with self.db.transaction() as session:
             job = claim_next(session, self.owner, lease_seconds=self.settings.job_lease_seconds)
         if job is None:
