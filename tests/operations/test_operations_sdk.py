@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typer.testing import CliRunner
+
 from client.conftest import LiveServer, live_server  # noqa: F401 (the live server fixture)
+from conftest import ADMIN_KEY
+from recostack.cli import _register, app
 from recostack.client import (
     Alert,
     DeploymentStatistics,
@@ -12,6 +16,8 @@ from recostack.client import (
 )
 from recostack.errors import Invalid, NotFound
 
+_register()
+
 
 def test_statistics_alerts_monitor_webhooks_and_refresh_policies(
     live_server: LiveServer,  # noqa: F811
@@ -19,10 +25,10 @@ def test_statistics_alerts_monitor_webhooks_and_refresh_policies(
     with live_server.client() as client:
         assert client.health()
         assert client.readiness().status in ("ready", "not ready")
-        project = f"ops-{live_server.database}"
+        project = f"ops-{live_server.backend}"
         client.create_project(project)
         deployment = client.create_deployment(
-            project, f"{project}-web", model_id=live_server.first_model, complexity="Low"
+            project, f"{project}-web", model_id=live_server.model_id, complexity="Low"
         )
         assert deployment.status == "PENDING"
         deployment.wait_for_deployment(timeout=60)
@@ -33,9 +39,21 @@ def test_statistics_alerts_monitor_webhooks_and_refresh_policies(
         stats = deployment.get_statistics_over_time()
         assert isinstance(stats, DeploymentStatistics) and stats.interval == "hour"
         assert stats.summary.requests >= 1 and stats.summary.take_ups == 1
-        assert len(stats.date_labels) == len(stats.request_series) == 24 or len(
-            stats.date_labels
-        ) == 25
+        assert len(stats.date_labels) == len(stats.request_series) in (24, 25)
+        shown = CliRunner().invoke(
+            app,
+            ["deployments", "stats", deployment.deployment_id, "--since", "1h"],
+            env={"RECOSTACK_URL": live_server.url, "RECOSTACK_API_KEY": ADMIN_KEY},
+        )
+        assert shown.exit_code == 0, shown.output
+        assert "requests" in shown.output and "p99 ms" in shown.output
+        assert any(bar in shown.output for bar in "▁▂▃▄▅▆▇█")
+        wrong = CliRunner().invoke(
+            app,
+            ["deployments", "stats", deployment.deployment_id, "--since", "soon"],
+            env={"RECOSTACK_URL": live_server.url, "RECOSTACK_API_KEY": ADMIN_KEY},
+        )
+        assert wrong.exit_code != 0
 
         hook = deployment.create_webhook("http://127.0.0.1:9/hook", "ALERT_FIRING")
         assert isinstance(hook, Webhook) and hook.secret
