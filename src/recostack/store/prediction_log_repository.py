@@ -18,6 +18,7 @@ from recostack.store.deployment_tables import PredictionLogRow, ResponseLogRow
 
 __all__ = [
     "LogKind",
+    "ab_test_outcomes",
     "count_predictions",
     "insert_predictions",
     "insert_response",
@@ -146,3 +147,24 @@ def purge_logs(connection: Connection, deployment_id: str, before: datetime) -> 
         )
         removed += int(result.rowcount)
     return removed
+
+
+def ab_test_outcomes(connection: Connection, since: datetime) -> list[tuple[str, str, int, int]]:
+    """(A/B test id, group, answers, answers taken up) of the answers logged since ``since``
+    whose scenario put the user in an A/B test (its ``context.abTest``)."""
+    test = _P.c.context[("abTest", "id")].as_string()
+    group = _P.c.context[("abTest", "group")].as_string()
+    taken = (
+        select(_R.c.request_id)
+        .where(_R.c.take_up.is_(True), _R.c.created_at >= since)
+        .distinct()
+        .subquery()
+    )
+    rows = connection.execute(
+        select(test, group, func.count(), func.count(taken.c.request_id))
+        .select_from(_P.outerjoin(taken, taken.c.request_id == _P.c.request_id))
+        .where(_P.c.created_at >= since, test.is_not(None))
+        .group_by(test, group)
+        .order_by(test, group)
+    )
+    return [(t, g, int(n), int(k)) for t, g, n, k in rows]

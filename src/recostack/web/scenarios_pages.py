@@ -5,6 +5,7 @@ tests."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -13,8 +14,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from recostack.errors import RecostackError
+from recostack.evaluation.proportions import wilson_interval
 from recostack.rules import RECO_TYPES, dump_scenario, parse_scenario
+from recostack.store.engine import Database
+from recostack.store.prediction_log_repository import ab_test_outcomes
 from recostack.store.scenario_repository import ScenarioStore
+from recostack.store.tables import utcnow
 from recostack.web.auth import AdminUser, User, check_csrf
 from recostack.web.page_route import PageRoute
 from recostack.web.scenario_graph import scenario_svg
@@ -23,6 +28,8 @@ from recostack.web.templating import render
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
+#: the days of answers the A/B outcomes count
+AB_DAYS = 7
 
 
 @router.get("/scenarios", response_class=HTMLResponse)
@@ -39,7 +46,37 @@ def scenarios_page(request: Request, user: User) -> Response:
         types.append(
             {"reco_type": reco_type, "scenarios": stored, "default": default, "svg": Markup(graph)}
         )
-    return render(request, "scenarios.html", user, types=types, ab_tests=store.list_ab_tests())
+    return render(
+        request,
+        "scenarios.html",
+        user,
+        types=types,
+        ab_tests=store.list_ab_tests(),
+        outcomes=_ab_outcomes(request.app.state.db),
+        days=AB_DAYS,
+    )
+
+
+def _ab_outcomes(db: Database) -> list[dict[str, object]]:
+    """Per A/B test and group, the deployments' answers of the last days, how many were
+    taken up, and the take-up rate's 95 % Wilson interval."""
+    with db.engine.connect() as connection:
+        rows = ab_test_outcomes(connection, utcnow() - timedelta(days=AB_DAYS))
+    outcomes = []
+    for test_id, group, answers, taken in rows:
+        low, high = wilson_interval(taken, answers)
+        outcomes.append(
+            {
+                "test": test_id,
+                "group": group,
+                "answers": answers,
+                "taken": taken,
+                "rate": taken / answers if answers else 0.0,
+                "low": low,
+                "high": high,
+            }
+        )
+    return outcomes
 
 
 @router.get("/scenarios/edit")

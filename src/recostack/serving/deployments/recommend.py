@@ -210,6 +210,9 @@ class DeploymentRecommender:
             context = dict(args.get("context") or {})
             if args.get("channel") is not None:
                 context["channel"] = args["channel"]
+            ab_test = answer.rules.ab_test
+            if ab_test is not None:  # the dashboard's group sizes and take-up per group
+                context["abTest"] = ab_test.to_dict()
             (self.prediction_logger.log if config.logging else self.prediction_logger.observe)(
                 PredictionRecord(
                     request_id,
