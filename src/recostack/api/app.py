@@ -22,6 +22,7 @@ from recostack.api import (
     alerts,
     batch_jobs,
     batch_predictions,
+    campaigns,
     customers,
     default_scenarios,
     deployment_recommend,
@@ -45,6 +46,7 @@ from recostack.jobs.worker import WorkerThreads
 from recostack.services.alerts import AlertService
 from recostack.services.batch_jobs import BatchJobService
 from recostack.services.batch_predictions import BatchPredictionService
+from recostack.services.campaigns import CampaignService
 from recostack.services.deployment_logs import DeploymentLogs
 from recostack.services.deployments import DeploymentService
 from recostack.services.online_learning import OnlineLearningService
@@ -131,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state.online_learning = OnlineLearningService(db, serving)
     state.batch_jobs = BatchJobService(db, settings)
     state.batch_predictions = BatchPredictionService(db, settings)
+    state.campaigns = CampaignService(db, settings)
     state.deployment_logs.online = serving.online.learner if serving.online else None
     state.webhooks = WebhookService(db, settings)
     state.refresh_policies = RefreshPolicyService(db, settings)
@@ -155,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         statistics.router,
         batch_jobs.router,
         batch_predictions.router,
+        campaigns.router,
         webhooks.router,
         refresh_policies.router,
         alerts.router,

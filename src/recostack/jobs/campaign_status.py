@@ -61,13 +61,15 @@ class _CampaignSubject:
             _set_update_status(row, CampaignStatus.CREATE_IN_PROGRESS)
         else:
             row.status = CampaignStatus.CREATE_IN_PROGRESS
+            if row.latest_update is not None:  # an update of a campaign that failed
+                _set_update_status(row, CampaignStatus.CREATE_IN_PROGRESS)
         row.updated_at = utcnow()
 
     def succeeded(self, session: Session, job: ClaimedJob, statistics: dict[str, Any]) -> None:
         row = session.get(CampaignRow, job.subject_id)
         if row is None:  # deleted
             return
-        if campaign_action(row) == "update":
+        if row.latest_update is not None:
             _set_update_status(row, CampaignStatus.ACTIVE)
         row.status = CampaignStatus.ACTIVE
         row.failure_reason = None
@@ -98,6 +100,8 @@ class _CampaignSubject:
         else:
             row.status = CampaignStatus.CREATE_FAILED
             row.failure_reason = message
+            if row.latest_update is not None:
+                _set_update_status(row, CampaignStatus.CREATE_FAILED, message)
         row.updated_at = utcnow()
 
     def requeued(self, session: Session, job: ClaimedJob, reason: str) -> None:
