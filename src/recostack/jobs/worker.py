@@ -59,8 +59,8 @@ from recostack.jobs.queue import (
     release,
 )
 from recostack.jobs.runner import TrainingCancelled, TrainingCrashed, run_training
-from recostack.jobs.training import training_container_dir
 from recostack.jobs.scheduler import SchedulerThread
+from recostack.jobs.training import training_container_dir
 from recostack.services.model_events import model_completed, model_failed
 from recostack.settings import Settings
 from recostack.store.artifacts import new_staging_dir, publish_artifacts
