@@ -13,6 +13,12 @@ Errors raise the library's own classes (:mod:`recostack.errors`)::
         print(answer.item_ids, answer.request_id)
 """
 
+from recostack.client._batch import (
+    BatchInferenceJob,
+    BatchPrediction,
+    Campaign,
+    CampaignRecommendations,
+)
 from recostack.client._client import Client
 from recostack.client._deployment import Deployment
 from recostack.client._deployment_state import (
@@ -48,6 +54,10 @@ __all__ = [
     "Alert",
     "AlertEvent",
     "AutoDeployDecision",
+    "BatchInferenceJob",
+    "BatchPrediction",
+    "Campaign",
+    "CampaignRecommendations",
     "Client",
     "CustomersWritten",
     "Deployment",

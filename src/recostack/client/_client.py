@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Unpack
 
+from recostack.client._batch_calls import BatchCalls
 from recostack.client._deployment import Deployment
 from recostack.client._http import HttpSession, request_content, version_params
 from recostack.client._logs import PredictionLogRecord, ResponseLogRecord, log_page_params
@@ -34,7 +35,7 @@ from recostack.errors import TrainingFailed
 __all__ = ["Client"]
 
 
-class Client(OnlineLearningCalls, OperationsCalls, HttpSession):
+class Client(OnlineLearningCalls, OperationsCalls, BatchCalls, HttpSession):
     """The Recostack API: ``Client(base_url, api_key)``, closed by ``with`` or ``close()``."""
 
     # --- files and models ---------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any, Protocol, Unpack
 
 from pydantic import Field
 
+from recostack.client._deployment_batch import DeploymentBatch
 from recostack.client._deployment_operations import DeploymentOperations
 from recostack.client._deployment_state import (
     AutoDeployDecision,
@@ -96,7 +97,7 @@ class DeploymentCalls(Protocol):
     ) -> list[ResponseLogRecord]: ...
 
 
-class Deployment(DeploymentOperations, Resource[DeploymentCalls]):
+class Deployment(DeploymentOperations, DeploymentBatch, Resource[DeploymentCalls]):
     """A deployment version as the server described it, with the reference's methods.
 
     Methods that change the deployment take the server's new description
