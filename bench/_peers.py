@@ -93,8 +93,8 @@ def tuned(
     split: Any, *, trials: int, validation: str, seed: int = 42
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """``recostack tune`` (sar, itemknn, ease; nDCG@10) on the training events, then the best."""
+    from recostack.training.fitting import fit_model
     from recostack.training.parameters import HyperparameterSearch, parse_training_parameters
-    from recostack.training.pipeline import fit_model
     from recostack.training.tuning import search_parameters
 
     usage = usage_of(split)

@@ -15,8 +15,8 @@ from recostack.data.usage import UsageData
 from recostack.errors import Invalid
 from recostack.rules import RuleSet
 from recostack.serving.scoring import RuledScorer
+from recostack.training.fitting import fit_model
 from recostack.training.parameters import parse_training_parameters
-from recostack.training.pipeline import fit_model
 from recostack.training.trained_model import TrainedModel, UsageEvent
 
 N_ITEMS = 40

@@ -16,8 +16,8 @@ import pytest
 from recostack.data.ids import Vocabulary
 from recostack.data.usage import UsageData
 from recostack.errors import Invalid
+from recostack.training.fitting import fit_model
 from recostack.training.parameters import parse_training_parameters
-from recostack.training.pipeline import fit_model
 from recostack.training.trained_model import TrainedModel, UsageEvent
 
 T0 = 1_700_000_000

@@ -13,13 +13,14 @@ from recostack.data.ids import Vocabulary
 from recostack.data.usage import UsageData
 from recostack.errors import TrainingFailed
 from recostack.evaluation import ndcg_at_k
-from recostack.training import pipeline
+from recostack.training import tuning
+from recostack.training.fitting import fit_model, held_out_recommendations
 from recostack.training.parameters import (
     HyperparameterSearch,
     TrainingParameters,
     parse_training_parameters,
 )
-from recostack.training.pipeline import fit_model, held_out_recommendations, train_from_paths
+from recostack.training.pipeline import train_from_paths
 from recostack.training.tuning import search_parameters, split_usage
 
 T0 = 1_700_000_000
@@ -111,14 +112,14 @@ def test_the_same_seed_gives_the_same_trials() -> None:
 def test_a_failing_trial_is_recorded_and_the_search_goes_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_fit = pipeline.fit_model
+    real_fit = tuning.fit_model
 
     def fit_but_not_popularity(params: TrainingParameters, *args: Any, **kwargs: Any) -> Any:
         if params.algorithm.value == "popularity":
             raise MemoryError("no room")
         return real_fit(params, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "fit_model", fit_but_not_popularity)
+    monkeypatch.setattr(tuning, "fit_model", fit_but_not_popularity)
     search = HyperparameterSearch(trials=8, algorithms=["popularity", "itemknn"], seed=1)
     result = search_parameters(base(), clustered_usage(), search)
     failed = [t for t in result.trials if t.failed]
@@ -188,7 +189,7 @@ def test_the_pipeline_fails_when_every_trial_fails(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise ValueError("broken")
 
-    monkeypatch.setattr(pipeline, "fit_model", broken)
+    monkeypatch.setattr(tuning, "fit_model", broken)
     usage_path = tmp_path / "usage.csv"
     write_usage_file(usage_path, clustered_usage())
     params = parse_training_parameters(

@@ -16,8 +16,9 @@ from recostack.cli import app
 from recostack.data.datasets import cache_dir, movielens_100k_files
 from recostack.data.usage import parse_usage_path
 from recostack.errors import Invalid, NotFound
+from recostack.training.fitting import evaluate_model
 from recostack.training.parameters import parse_training_parameters
-from recostack.training.pipeline import TrainingResult, evaluate_model, train_from_paths
+from recostack.training.pipeline import TrainingResult, train_from_paths
 from recostack.training.trained_model import TrainedModel, UsageEvent
 
 console = Console(soft_wrap=True)  # long paths and URLs stay on one line
@@ -142,9 +143,20 @@ def train(
         typer.Option("--param", "-p", help="training parameter, name=value (reference names)"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print statistics as JSON")] = False,
+    engine: Annotated[
+        str, typer.Option(help="local, or spark (SAR's co-occurrences on Apache Spark)")
+    ] = "local",
+    master: Annotated[
+        str | None,
+        typer.Option(help="the Spark master (local[*], spark://host:7077, ...) [env "
+        "RECOSTACK_SPARK_MASTER]"),
+    ] = None,
 ) -> None:
     """Train a model from local files and save it to a directory."""
-    result = _train_with_progress(_parse_params(param or []), usage, catalog, eval_usage, out)
+    if master is not None:
+        os.environ["RECOSTACK_SPARK_MASTER"] = master
+    params = {**_parse_params(param or []), "engine": engine}
+    result = _train_with_progress(params, usage, catalog, eval_usage, out)
     if as_json:
         typer.echo(json.dumps(result.statistics, indent=2))
     else:

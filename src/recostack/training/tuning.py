@@ -4,7 +4,7 @@ Optuna's TPE sampler (seeded, so a search is reproducible) proposes an
 algorithm and its parameters; each trial fits the candidate on the first
 ``validationRatio`` of every user's events (the oldest, by default) and
 scores the search's metric on the rest, exactly as a model's evaluation
-does (:func:`recostack.training.pipeline.held_out_recommendations`). The
+does (:func:`recostack.training.fitting.held_out_recommendations`). The
 loop is Optuna's ask-and-tell, so a trial that fails is recorded as failed
 and the search goes on, while a cancellation raised by ``progress`` (the
 worker's lease lost, a shutdown) stops it. The time budget is checked
@@ -36,6 +36,7 @@ from recostack.evaluation import (
     recall_at_k,
     stratified_split,
 )
+from recostack.training.fitting import Progress, fit_model, held_out_recommendations
 from recostack.training.parameters import (
     METRIC_PATTERN,
     Algorithm,
@@ -53,8 +54,6 @@ __all__ = [
     "split_usage",
     "suggest_parameters",
 ]
-
-Progress = Callable[[str, float], None]
 
 _METRICS: dict[str, Callable[[np.ndarray, Any, int], float]] = {
     "ndcg": ndcg_at_k,
@@ -222,8 +221,6 @@ def search_parameters(
     search: that is how a worker cancels it); ``on_trial`` after each.
     """
     import optuna
-
-    from recostack.training.pipeline import fit_model, held_out_recommendations
 
     match = METRIC_PATTERN.match(search.metric)
     if match is None:  # HyperparameterSearch validated it already
