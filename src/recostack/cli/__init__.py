@@ -34,6 +34,7 @@ def _register() -> None:
         "deployment_commands",
         "online_learning_commands",
         "operations_commands",
+        "batch_commands",
     ):
         try:
             import_module(f"recostack.cli.{module}")
