@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 import threading
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Any
 from recostack.algorithms.exploration import ItemExploration
 from recostack.errors import Conflict, RecostackError
 from recostack.jobs.batch_io import ChunkedOutput, LineInput, UsersInput, count_lines
-from recostack.jobs.batch_lines import CsvLines, JsonLines
+from recostack.jobs.batch_lines import BatchRequest, CsvLines, JsonLines
 from recostack.jobs.batch_records import CustomersInput
 from recostack.jobs.batch_scoring import (
     BatchRules,
@@ -153,9 +154,10 @@ def _input(run: BatchRun, serving: Serving, db: Database) -> BatchInput:
 
 
 def _scorer(
-    run: BatchRun, settings: Settings, serving: Serving, header: list[str] | None
+    run: BatchRun, settings: Settings, serving: Serving, header: list[str] | None, total: int
 ) -> tuple[ChunkScorer, Any]:
-    """The chunk scorer of the job's engine, and what must be closed after it."""
+    """The chunk scorer of the job's engine, and what must be closed after it. A local job
+    of more than one chunk is scored by a process per core (``RECOSTACK_BATCH_PROCESSES``)."""
     exploration = run.exploration
     count = int(run.config.get("numResults") or 25)
     if run.deployment_id is not None:
@@ -183,22 +185,6 @@ def _scorer(
     model = serving.models.load(model_id)
     fmt = _format(run, header, exploration is not None)
     rules = BatchRules.of(run.config)
-    if run.engine == "spark":
-        from recostack.jobs.batch_spark import SparkChunkScorer
-
-        spark = SparkChunkScorer(
-            settings.spark_master,
-            settings.models_dir / model_id,
-            model_id,
-            serving.scenarios.current(),
-            count=count,
-            rules=rules,
-            exploration=exploration,
-            fmt=fmt,
-            header=header,
-            seed=run.seed,
-        )
-        return spark, None
     local = ModelScorer(
         serving.recommender,
         model_id,
@@ -210,22 +196,41 @@ def _scorer(
         header=header,
         seed=run.seed,
     )
+    _probe(local, run)
+    payload = {
+        "model_dir": str(settings.models_dir / model_id),
+        "model_id": model_id,
+        "snapshot": serving.scenarios.current(),
+        "count": count,
+        "rules": rules,
+        "exploration": exploration,
+        "fmt": fmt,
+        "header": header,
+        "seed": run.seed,
+    }
+    if run.engine == "spark":
+        from recostack.jobs.batch_spark import SparkChunkScorer
+
+        return SparkChunkScorer(settings.spark_master, payload), None
+    processes = settings.batch_processes or os.cpu_count() or 1
+    if processes > 1 and total > settings.batch_chunk_lines:
+        from recostack.jobs.batch_pool import PooledChunkScorer
+
+        pooled = PooledChunkScorer(processes, payload, fmt)
+        return pooled, pooled
     return local, None
 
 
-def _probe(scorer: ChunkScorer, run: BatchRun) -> None:
+def _probe(scorer: ModelScorer, run: BatchRun) -> None:
     """Refuse a job whose rules cannot be used with its model at all (e.g. a filter on a
     property the catalog lacks), before any line is written."""
-    if isinstance(scorer, ModelScorer):
-        from recostack.jobs.batch_lines import BatchRequest
-
-        try:
-            scorer.answer(BatchRequest({}, user_id="\x00probe"), 0)
-        except RecostackError as exc:
-            raise type(exc)(
-                f"the job's rules cannot be used with model {run.model_id}: {exc.message}",
-                field=exc.field,
-            ) from exc
+    try:
+        scorer.answer(BatchRequest({}, user_id="\x00probe"), 0)
+    except RecostackError as exc:
+        raise type(exc)(
+            f"the job's rules cannot be used with model {run.model_id}: {exc.message}",
+            field=exc.field,
+        ) from exc
 
 
 def run_batch_job(
@@ -248,14 +253,11 @@ def run_batch_job(
                 total -= 1
             with db.transaction() as session:
                 set_lines_total(session, run.id, total)
-        scorer, closing = _scorer(run, settings, serving, header)
+        scorer, closing = _scorer(run, settings, serving, header, total)
         if closing is not None:
-            stack.callback(closing.stop)
-        if hasattr(scorer, "close"):
-            stack.callback(scorer.close)
+            stack.callback(getattr(closing, "close", None) or closing.stop)
         if run.lines_done >= total and run.output_path.exists():
             return _statistics(run.lines_done, run.lines_failed, total)  # published already
-        _probe(scorer, run)
         output = ChunkedOutput(run.output_path, run.id, run.output_offset)
         try:
             done, failed = _score_chunks(db, job, run, source, scorer, output, chunk_lines, cancel)

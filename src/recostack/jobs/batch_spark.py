@@ -18,8 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from recostack.algorithms.exploration import ItemExploration
-from recostack.jobs.batch_scoring import BatchRules, LineFormat, ModelScorer
+from recostack.jobs.batch_scoring import LineFormat, ModelScorer
 from recostack.rules import ScenarioSnapshot
 from recostack.serving.model_cache import ModelCache
 from recostack.serving.models import ServedModels
@@ -89,33 +88,13 @@ def _score_slice(payload: dict[str, Any]) -> Callable[[tuple[int, list[bytes]]],
 class SparkChunkScorer:
     """A model job's chunks scored by Spark executors."""
 
-    def __init__(
-        self,
-        master: str,
-        model_dir: Path,
-        model_id: str,
-        snapshot: ScenarioSnapshot,
-        *,
-        count: int,
-        rules: BatchRules,
-        exploration: ItemExploration | None,
-        fmt: LineFormat,
-        header: Sequence[str] | None,
-        seed: int,
-    ) -> None:
+    def __init__(self, master: str, payload: dict[str, Any]) -> None:
+        """``payload``: what :func:`executor_scorer` builds a scorer from (the model's
+        directory and id, the scenario snapshot, count, rules, exploration, line format,
+        input header, seed)."""
         self.spark = spark_session(master)
-        self.fmt = fmt
-        self._payload: dict[str, Any] = {
-            "model_dir": str(model_dir),
-            "model_id": model_id,
-            "snapshot": snapshot,
-            "count": count,
-            "rules": rules,
-            "exploration": exploration,
-            "fmt": fmt,
-            "header": None if header is None else list(header),
-            "seed": seed,
-        }
+        self.fmt: LineFormat = payload["fmt"]
+        self._payload = payload
 
     @property
     def header(self) -> bytes:
