@@ -47,6 +47,7 @@ def _serve(data_dir: str, port: int) -> None:
     from recostack.store.engine import Database
     from recostack.store.key_repository import ensure_keys
     from recostack.store.migrate import upgrade
+    from recostack.store.server_secret import key_secret
 
     settings = Settings(
         data_dir=Path(data_dir),
@@ -59,7 +60,7 @@ def _serve(data_dir: str, port: int) -> None:
     db = Database.open(settings.effective_database_url)
     upgrade(db.engine)
     with db.transaction() as session:
-        ensure_keys(session, {Role.ADMIN: ADMIN, Role.RECOMMEND: RECOMMEND})
+        ensure_keys(session, {Role.ADMIN: ADMIN, Role.RECOMMEND: RECOMMEND}, key_secret(settings))
     db.dispose()
     uvicorn.run(
         create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False

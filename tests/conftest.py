@@ -37,6 +37,7 @@ from recostack.settings import Settings
 from recostack.store.engine import Database
 from recostack.store.key_repository import ensure_keys
 from recostack.store.migrate import upgrade
+from recostack.store.server_secret import key_secret
 from recostack.store.tables import ApiKeyRow, ModelRow, SettingRow, TrainingJobRow
 
 with warnings.catch_warnings():
@@ -147,7 +148,9 @@ def db(settings: Settings) -> Iterator[Database]:
     database = Database.open(settings.effective_database_url)
     upgrade(database.engine)
     with database.transaction() as session:
-        ensure_keys(session, {Role.ADMIN: ADMIN_KEY, Role.RECOMMEND: RECOMMEND_KEY})
+        ensure_keys(
+            session, {Role.ADMIN: ADMIN_KEY, Role.RECOMMEND: RECOMMEND_KEY}, key_secret(settings)
+        )
     yield database
     database.dispose()
 

@@ -9,8 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from recostack.serving.keys import Role, Slot
+from recostack.settings import Settings
 from recostack.store.engine import Database
 from recostack.store.key_repository import rotate_key
+from recostack.store.server_secret import key_secret
 
 Headers = dict[str, str]
 
@@ -70,19 +72,23 @@ def _wait_for(predicate: Any, seconds: float = 2.0) -> float:
     return time.monotonic() - start
 
 
-def test_rotated_keys_are_seen_by_a_running_server(client: TestClient, db: Database) -> None:
+def test_rotated_keys_are_seen_by_a_running_server(
+    client: TestClient, db: Database, settings: Settings
+) -> None:
+    secret = key_secret(settings)
+
     def status(key: str) -> int:
         return client.get("/api/models", headers={"x-api-key": key}).status_code
 
     with db.transaction() as session:
-        secondary = rotate_key(session, Role.ADMIN, Slot.SECONDARY)
+        secondary = rotate_key(session, Role.ADMIN, Slot.SECONDARY, secret)
     _wait_for(lambda: status(secondary) == 200)
     with db.transaction() as session:
-        replacement = rotate_key(session, Role.ADMIN, Slot.SECONDARY)
+        replacement = rotate_key(session, Role.ADMIN, Slot.SECONDARY, secret)
     _wait_for(lambda: status(secondary) == 401)
     assert status(replacement) == 200
     with db.transaction() as session:
-        recommend = rotate_key(session, Role.RECOMMEND, Slot.SECONDARY)
+        recommend = rotate_key(session, Role.RECOMMEND, Slot.SECONDARY, secret)
     _wait_for(lambda: status(recommend) == 403)
 
 

@@ -37,6 +37,7 @@ from recostack.serving.keys import Role
 from recostack.store.engine import Database
 from recostack.store.key_repository import ensure_keys
 from recostack.store.migrate import upgrade
+from recostack.store.server_secret import key_secret
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2", category=UserWarning)
@@ -302,7 +303,9 @@ def conformance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Conformanc
     db = Database.open(settings.effective_database_url)
     upgrade(db.engine)
     with db.transaction() as session:
-        ensure_keys(session, {Role.ADMIN: ADMIN_KEY, Role.RECOMMEND: RECOMMEND_KEY})
+        ensure_keys(
+            session, {Role.ADMIN: ADMIN_KEY, Role.RECOMMEND: RECOMMEND_KEY}, key_secret(settings)
+        )
     write_usage(settings.files_dir / "input" / "usage.csv")
     write_catalog(settings.files_dir / "input" / "catalog.csv")
     app = create_app(settings)

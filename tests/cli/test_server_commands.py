@@ -24,6 +24,7 @@ from recostack.settings import get_settings
 from recostack.store.engine import Database
 from recostack.store.migrate import current_revision, head_revision
 from recostack.store.model_repository import get_model
+from recostack.store.server_secret import key_secret
 from recostack.store.server_settings import get_default_model_id
 from recostack.store.serving_source import serving_sources
 
@@ -63,7 +64,8 @@ def test_keys_rotate_prints_a_working_key_and_show_never_does(env: dict[str, str
     key = _run("keys", "rotate", "--role", "admin", "--slot", "secondary").strip().splitlines()[-1]
     db = Database.open(env["RECOSTACK_DATABASE_URL"])
     try:
-        assert verify_key(serving_sources(db.engine).key_digests(), key) == Role.ADMIN
+        digests = serving_sources(db.engine).key_digests()
+        assert verify_key(digests, key, key_secret(get_settings())) == Role.ADMIN
     finally:
         db.dispose()
     shown = _run("keys", "show")

@@ -28,6 +28,7 @@ from recostack.serving.keys import Role
 from recostack.store.engine import Database
 from recostack.store.key_repository import ensure_keys
 from recostack.store.migrate import upgrade
+from recostack.store.server_secret import key_secret
 
 
 @dataclass
@@ -85,7 +86,9 @@ def live_server(
     db = Database.open(settings.effective_database_url)
     upgrade(db.engine)
     with db.transaction() as session:
-        ensure_keys(session, {Role.ADMIN: ADMIN_KEY, Role.RECOMMEND: RECOMMEND_KEY})
+        ensure_keys(
+            session, {Role.ADMIN: ADMIN_KEY, Role.RECOMMEND: RECOMMEND_KEY}, key_secret(settings)
+        )
     db.dispose()
     app = create_app(settings)
     port = _free_port()

@@ -32,6 +32,7 @@ from recostack.serving.keys import Role
 from recostack.store.engine import Database
 from recostack.store.key_repository import ensure_keys
 from recostack.store.migrate import upgrade
+from recostack.store.server_secret import key_secret
 
 PROCESSES = 4
 #: the issue asks 10,000 per process: measured on this 2-core machine that run took 266 s
@@ -89,7 +90,9 @@ def test_four_processes_lose_and_double_count_nothing(
     db = Database.open(postgres_schema_url)
     upgrade(db.engine)
     with db.transaction() as session:
-        ensure_keys(session, {Role.ADMIN: ADMIN_KEY, Role.RECOMMEND: RECOMMEND_KEY})
+        ensure_keys(
+            session, {Role.ADMIN: ADMIN_KEY, Role.RECOMMEND: RECOMMEND_KEY}, key_secret(settings)
+        )
     admin = {"x-api-key": ADMIN_KEY}
     from conftest import write_catalog, write_usage
     from recostack.jobs.worker import Worker

@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from recostack.errors import NotFound
 from recostack.jobs.queue import enqueue_training
-from recostack.serving.keys import Role, Slot, verify_key
+from recostack.serving.keys import KeySecret, Role, Slot, verify_key
 from recostack.serving.stamps import KEYS_GENERATION, MODELS_GENERATION
+from recostack.settings import Settings
 from recostack.store.engine import Database
 from recostack.store.key_repository import (
     ensure_keys,
@@ -25,6 +26,7 @@ from recostack.store.model_repository import (
     list_models,
     update_model_status,
 )
+from recostack.store.server_secret import key_secret
 from recostack.store.server_settings import get_default_model_id, set_default_model_id
 from recostack.store.serving_source import StoreModels, serving_sources
 from recostack.store.tables import ApiKeyRow, TrainingJobRow
@@ -85,49 +87,52 @@ def test_delete_clears_the_default_and_the_job(db: Database) -> None:
     assert source.stamps()[MODELS_GENERATION] != before
 
 
-def test_keys_are_stored_hashed_and_verified(db: Database) -> None:
+def test_keys_are_stored_hashed_and_verified(db: Database, settings: Settings) -> None:
     # The db fixture stored all four keys; a new admin key from the environment
     # replaces the admin primary and generates nothing.
     given = generate_key()
+    secret = key_secret(settings)
     with db.transaction() as session:
-        assert ensure_keys(session, {Role.ADMIN: given}) == {}
+        assert ensure_keys(session, {Role.ADMIN: given}, secret) == {}
     with db.transaction() as session:
         rows = session.scalars(select(ApiKeyRow)).all()
         assert len(rows) == 4
         assert all(given not in (r.digest, r.salt) for r in rows)
         assert len({r.salt for r in rows}) == 4
         digests = read_key_digests(session.connection())
-    assert verify_key(digests, given) == Role.ADMIN
-    assert verify_key(digests, given + "x") is None
-    assert verify_key(digests, "") is None
+    assert verify_key(digests, given, secret) == Role.ADMIN
+    assert verify_key(digests, given + "x", secret) is None
+    assert verify_key(digests, "", secret) is None
 
 
 def test_ensure_keys_generates_missing_keys_once(database_url: str) -> None:
     db = Database.open(database_url)
     try:
         upgrade(db.engine)
+        secret = KeySecret(b"test secret")
         with db.transaction() as session:
-            first = ensure_keys(session, {})
+            first = ensure_keys(session, {}, secret)
         assert set(first) == {(r, s) for r in Role for s in Slot}
         with db.transaction() as session:
-            assert ensure_keys(session, {}) == {}
+            assert ensure_keys(session, {}, secret) == {}
             digests = read_key_digests(session.connection())
         for (role, _slot), key in first.items():
-            assert verify_key(digests, key) == role
+            assert verify_key(digests, key, secret) == role
     finally:
         db.dispose()
 
 
-def test_rotation_replaces_one_key_and_bumps_the_stamp(db: Database) -> None:
+def test_rotation_replaces_one_key_and_bumps_the_stamp(db: Database, settings: Settings) -> None:
     source = serving_sources(db.engine)
     before = source.stamps()[KEYS_GENERATION]
+    secret = key_secret(settings)
     with db.transaction() as session:
-        old = rotate_key(session, Role.RECOMMEND, Slot.SECONDARY)
+        old = rotate_key(session, Role.RECOMMEND, Slot.SECONDARY, secret)
     with db.transaction() as session:
-        new = rotate_key(session, Role.RECOMMEND, Slot.SECONDARY)
+        new = rotate_key(session, Role.RECOMMEND, Slot.SECONDARY, secret)
     digests = source.key_digests()
-    assert verify_key(digests, new) == Role.RECOMMEND
-    assert verify_key(digests, old) is None
+    assert verify_key(digests, new, secret) == Role.RECOMMEND
+    assert verify_key(digests, old, secret) is None
     assert source.stamps()[KEYS_GENERATION] != before
 
 

@@ -28,6 +28,7 @@ from recostack.serving.keys import Role
 from recostack.store.engine import Database
 from recostack.store.key_repository import ensure_keys
 from recostack.store.migrate import upgrade
+from recostack.store.server_secret import key_secret
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -60,7 +61,9 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     db = Database.open(settings.effective_database_url)
     upgrade(db.engine)
     with db.transaction() as session:
-        ensure_keys(session, {Role.ADMIN: ADMIN_KEY, Role.RECOMMEND: RECOMMEND_KEY})
+        ensure_keys(
+            session, {Role.ADMIN: ADMIN_KEY, Role.RECOMMEND: RECOMMEND_KEY}, key_secret(settings)
+        )
     db.dispose()
     port = _free_port()
     server = uvicorn.Server(

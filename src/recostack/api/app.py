@@ -58,6 +58,7 @@ from recostack.serving.metrics import mark_process_dead, serving_metrics
 from recostack.settings import Settings, get_settings
 from recostack.store.engine import Database
 from recostack.store.scenario_repository import ScenarioStore
+from recostack.store.server_secret import key_secret
 from recostack.store.serving_source import serving_sources
 from recostack.web import install as install_dashboard
 
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         model_cache_bytes=settings.model_cache_bytes,
         refresh_seconds=settings.state_refresh_seconds,
         statistics_flush_seconds=settings.statistics_flush_seconds,
+        key_secret=key_secret(settings),
     )
     workers = (
         WorkerThreads(

@@ -30,6 +30,7 @@ from recostack.store.engine import Database
 from recostack.store.key_repository import ensure_keys, read_key_digests, rotate_key
 from recostack.store.migrate import current_revision, upgrade
 from recostack.store.model_repository import get_model
+from recostack.store.server_secret import key_secret
 from recostack.store.server_settings import get_default_model_id, set_default_model_id
 from recostack.training.parameters import TrainingParameters
 from recostack.training.status import ModelStatus
@@ -121,7 +122,7 @@ def serve(
     db = _open_store(settings)
     try:
         with db.transaction() as session:
-            generated = ensure_keys(session, _provided_keys(settings))
+            generated = ensure_keys(session, _provided_keys(settings), key_secret(settings))
         if demo:
             load_demo(settings, db)
     finally:
@@ -287,7 +288,7 @@ def keys_rotate(
     db = _open_store(settings)
     try:
         with db.transaction() as session:
-            key = rotate_key(session, role, slot)
+            key = rotate_key(session, role, slot, key_secret(settings))
     finally:
         db.dispose()
     err_console.print(f"new {role.value} {slot.value} key (shown only now):")

@@ -10,12 +10,10 @@ caused it (:func:`~recostack.store.webhook_repository.enqueue_event`).
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import time
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,6 +30,7 @@ from recostack.settings import Settings
 from recostack.store import deployment_repository as repo
 from recostack.store.engine import Database
 from recostack.store.operations_tables import WebhookDeliveryRow, WebhookRow
+from recostack.store.server_secret import server_secret
 from recostack.store.webhook_repository import (
     ClaimedDelivery,
     claim_deliveries,
@@ -45,29 +44,11 @@ __all__ = ["WebhookService", "deliver_due", "server_key"]
 
 logger = logging.getLogger(__name__)
 
-_KEY_FILE = "secret.key"
-
 
 def server_key(settings: Settings) -> bytes:
-    """The key webhook secrets derive from: ``RECOSTACK_SECRET_KEY``, else a key generated
-    once into ``<data_dir>/secret.key`` (owner-only). Processes on other machines need the
-    same key: set the variable there."""
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value().encode()
-    path = settings.data_dir / _KEY_FILE
-    if not path.exists():
-        _write_key(path)
-    return path.read_text().strip().encode()
-
-
-def _write_key(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process wrote it first
-        return
-    with os.fdopen(fd, "w") as out:
-        out.write(secrets.token_hex(32))
+    """The key webhook secrets derive from: the server secret
+    (:func:`recostack.store.server_secret.server_secret`)."""
+    return server_secret(settings)
 
 
 class WebhookService:

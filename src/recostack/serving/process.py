@@ -22,7 +22,7 @@ from recostack.serving.deployments.lifecycle import DeploymentLifecycle
 from recostack.serving.deployments.live import DeploymentSource, LiveDeployments
 from recostack.serving.deployments.recommend import DeploymentRecommender
 from recostack.serving.deployments.retention import LogRetention
-from recostack.serving.keys import KeyDigest, KeyRing, Role
+from recostack.serving.keys import KeyDigest, KeyRing, KeySecret, Role
 from recostack.serving.model_cache import ModelCache
 from recostack.serving.models import ModelSource, ServedModels
 from recostack.serving.online.deployment import OnlineDeployments
@@ -64,9 +64,12 @@ class Serving:
         model_cache_bytes: int,
         refresh_seconds: float = 0.5,
         statistics_flush_seconds: float = 1.0,
+        key_secret: KeySecret | None = None,
     ) -> None:
+        # key_secret: the server secret API keys are checked with (none: a process that
+        # serves no API, such as a batch worker)
         self.poller = StampPoller(sources.stamps, refresh_seconds=refresh_seconds)
-        self.keys = KeyRing(sources.key_digests)
+        self.keys = KeyRing(sources.key_digests, key_secret)
         self.scorers = ScorerCache()
         cache = ModelCache(model_cache_bytes, on_drop=self.scorers.forget)
         self.models = ServedModels(sources.models, models_dir, cache, self.poller)

@@ -135,7 +135,8 @@ class SettingRow(Base):
 
 
 class ApiKeyRow(Base):
-    """One API key, stored as a salted SHA-256 digest (keys are 256-bit random)."""
+    """One API key, stored as an HMAC (keyed by the server secret) of its salted SHA-256
+    digest (see ``recostack.serving.keys``)."""
 
     __tablename__ = "api_keys"
 
@@ -144,3 +145,7 @@ class ApiKeyRow(Base):
     salt: Mapped[str] = mapped_column(String(64))
     digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: how ``digest`` was made: ``hmac-sha256``, or ``sha256`` (before migration 0009)
+    scheme: Mapped[str] = mapped_column(String(16), server_default="sha256")
+    #: which server secret keyed ``digest`` (an id of it, not the secret)
+    secret_id: Mapped[str | None] = mapped_column(String(16))
