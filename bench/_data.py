@@ -58,8 +58,12 @@ class ZipfSpec:
 ZIPF = {
     "zipf-2m": ZipfSpec("zipf-2m", 100_000, 20_000, 2_000_000),
     "zipf-10m": ZipfSpec("zipf-10m", 1_000_000, 50_000, 10_000_000),
+    # issue 16: the local engine at scale (about 3 GB of arrays once generated)
+    "zipf-100m": ZipfSpec("zipf-100m", 10_000_000, 200_000, 100_000_000),
 }
-DATASETS = ("ml-100k", *ZIPF)
+#: the data sets run by default (zipf-100m only when named)
+DATASETS = ("ml-100k", "zipf-2m", "zipf-10m")
+ALL_DATASETS = ("ml-100k", *ZIPF)
 
 
 @dataclass(frozen=True)
