@@ -8,9 +8,9 @@ too, so a body can be written either way.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 from pydantic.alias_generators import to_camel
 
 from recostack.api.deployment_settings_schemas import (
@@ -200,7 +200,7 @@ class DeploymentCreate(_Body):
     auto_deploy_metric: str | None = Field(
         default=None, pattern=AUTO_DEPLOY_METRIC, description="compared by auto-deploy (ndcg@10)"
     )
-    auto_deploy_tolerance: float | None = Field(
+    auto_deploy_tolerance: Annotated[float, Strict()] | None = Field(
         default=None, ge=0, le=1, description="how far below the served model's (0.01: 1 %)"
     )
     plugin_pre_score_class: str | None = Field(default=None, max_length=128)
@@ -264,7 +264,7 @@ class DeploymentUpdate(_Body):
     auto_deploy: bool | None = None
     skip_metrics_check: bool | None = None
     auto_deploy_metric: str | None = Field(default=None, pattern=AUTO_DEPLOY_METRIC)
-    auto_deploy_tolerance: float | None = Field(default=None, ge=0, le=1)
+    auto_deploy_tolerance: Annotated[float, Strict()] | None = Field(default=None, ge=0, le=1)
 
 
 class ModelVersionUpdate(_Body):

@@ -32,9 +32,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from recostack.api.inputs import CollectionName
+from recostack.api.operations_schemas import WholeNumber
 
 __all__ = [
     "LEVELS",
@@ -81,7 +82,7 @@ class IdLookup(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     key: FieldName | None = Field(default=None, description="the customer id's field")
-    value: int | Annotated[str, StringConstraints(max_length=64)] | None = Field(
+    value: WholeNumber | Annotated[str, StringConstraints(max_length=64)] | None = Field(
         default=None, description="123: ids are numbers; '123': ids are text"
     )
 
@@ -105,7 +106,7 @@ class ParameterAccessSettings(_Settings):
     lookup_defaults: dict[str, Any] | Literal[""] | None = Field(
         default=None, description="the record of a customer who is not found ('': none)"
     )
-    create_virtual_variables: bool | None = None
+    create_virtual_variables: StrictBool | None = None
     virtual_variables: dict[str, dict[str, Any]] | None = Field(
         default=None,
         description="{name: {type: bins, field, bins, labels} | {type: combine, fields}}",
@@ -139,7 +140,7 @@ class ModelSelectorSettings(_Settings):
     )
     selector_column: FieldName | None = None
     lookup_field: FieldName | None = Field(default=None, description="= selector_column")
-    selector: dict[str, list[int] | int] = Field(
+    selector: dict[str, list[WholeNumber] | WholeNumber] = Field(
         default_factory=dict, description="{value of the selector column: [model index]}"
     )
     lookup: SelectorLookup | None = None

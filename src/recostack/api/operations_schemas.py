@@ -9,9 +9,9 @@ field and nothing is stored.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from pydantic.alias_generators import to_camel
 
 from recostack.api.cron_pattern import CRON_PATTERN
@@ -22,9 +22,11 @@ __all__ = [
     "AlertActionConfig",
     "AlertConditionConfig",
     "AlertCreate",
+    "Number",
     "RealtimeMonitorCreate",
     "RefreshPolicyCreate",
     "WebhookCreate",
+    "WholeNumber",
 ]
 
 #: a statistic an alert condition may name: a model metric, or a realtime monitor figure
@@ -35,6 +37,29 @@ METRIC_PATTERN = (
 WebhookEvent = Literal[WEBHOOK_EVENTS]  # type: ignore[valid-type]
 ConditionType = Literal[CONDITION_TYPES]  # type: ignore[valid-type]
 MonitorMetric = Literal[MONITOR_METRICS]  # type: ignore[valid-type]
+
+
+def _whole(value: Any) -> Any:
+    """JSON Schema's integer: a whole number (``3`` or ``3.0``), never a boolean or text."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("an integer")
+        return int(value)
+    return value
+
+
+#: an integer as JSON Schema has it (pydantic alone would take ``true`` or ``"3"``)
+WholeNumber = Annotated[int, BeforeValidator(_whole), Strict()]
+#: a JSON number (pydantic alone would take ``false`` or ``"1.5"``)
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+
+
+def _optional_integer(low: int, high: int) -> dict[str, Any]:
+    """The schema of an optional bounded :data:`WholeNumber` (pydantic would name its bounds
+    ``ge``/``le``, which JSON Schema does not know)."""
+    return {"anyOf": [{"type": "integer", "minimum": low, "maximum": high}, {"type": "null"}]}
 
 
 class _Body(BaseModel):
@@ -119,11 +144,13 @@ class RefreshPolicyPublic(_Public):
 
 class AlertConditionConfig(_Body):
     type: ConditionType
-    threshold: float = Field(allow_inf_nan=False)
-    window_minutes: int = Field(default=5, ge=1, le=10_080)
-    occurrences: int = Field(default=1, ge=1, le=1000, description="N breaches ...")
-    period_minutes: int | None = Field(
-        default=None, ge=1, le=10_080, description="... in T minutes (default: windowMinutes)"
+    threshold: Number
+    window_minutes: WholeNumber = Field(default=5, ge=1, le=10_080)
+    occurrences: WholeNumber = Field(default=1, ge=1, le=1000, description="N breaches ...")
+    period_minutes: Annotated[WholeNumber, Field(ge=1, le=10_080)] | None = Field(
+        default=None,
+        description="... in T minutes (default: windowMinutes)",
+        json_schema_extra=_optional_integer(1, 10_080),
     )
     metric: str | None = Field(
         default=None,
@@ -180,8 +207,10 @@ class RealtimeMonitorCreate(_Body):
     realtime_monitor_schedule: str | None = Field(
         default=None, max_length=128, pattern=CRON_PATTERN, description="cron; default hourly"
     )
-    lookback_time: int | None = Field(
-        default=None, ge=60, le=90 * 86_400, description="seconds of answers; default a day"
+    lookback_time: Annotated[WholeNumber, Field(ge=60, le=90 * 86_400)] | None = Field(
+        default=None,
+        description="seconds of answers; default a day",
+        json_schema_extra=_optional_integer(60, 90 * 86_400),
     )
 
 

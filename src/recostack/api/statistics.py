@@ -8,11 +8,12 @@ scan of the logs.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from recostack.api.deps import AdminKey
@@ -23,6 +24,8 @@ from recostack.services.statistics import statistics_over_time
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["operations"], responses=ERROR_RESPONSES)
+
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}")
 
 
 class _Public(BaseModel):
@@ -82,6 +85,14 @@ class StatisticsQuery(BaseModel):
         None, description="default: minutes up to 6 hours, hours up to 14 days, days beyond"
     )
     version: VersionName | None = Field(None, description="one version (default: all)")
+
+    @field_validator("startDate", "endDate", mode="before")
+    @classmethod
+    def _date_time(cls, value: Any) -> Any:
+        """An ISO 8601 date-time only (pydantic would read a number as a Unix time)."""
+        if value is not None and not (isinstance(value, str) and _DATE_TIME.match(value)):
+            raise ValueError("an ISO 8601 date-time, e.g. 2026-01-01T00:00:00Z")
+        return value
 
 
 @router.get(
