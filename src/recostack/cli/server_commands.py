@@ -102,7 +102,10 @@ def serve(
         typer.Option("--workers-in-process", help="training workers inside the server, 0 for none"),
     ] = None,
     processes: Annotated[
-        int | None, typer.Option("--processes", help="API processes [env RECOSTACK_API_PROCESSES]")
+        int | None,
+        typer.Option(
+            "--processes", "--workers", help="API processes [env RECOSTACK_API_PROCESSES]"
+        ),
     ] = None,
     demo: Annotated[
         bool, typer.Option("--demo", help="first train a MovieLens 100K model and make it default")
@@ -128,6 +131,11 @@ def serve(
     finally:
         db.dispose()
     _print_banner(settings, generated)
+    if settings.api_processes > 1:
+        # every process writes its Prometheus values there; a scrape adds them all up
+        from recostack.serving.metrics import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(settings.data_dir / "metrics" / str(settings.port))
     target: Any = "recostack.api.app:create_app"
     if settings.api_processes == 1:
         from recostack.api.app import create_app
