@@ -157,6 +157,11 @@ def test_the_dashboard_end_to_end(browser: webdriver.Chrome, dashboard: Dashboar
     browser.get(f"{dashboard.url}/scenarios")
     assert browser.find_elements(By.CSS_SELECTOR, "svg.scenario-graph")
     assert _critical_violations(browser) == []
+    # the jobs page lists the trainings the form started, and refreshes itself in place
+    browser.get(f"{dashboard.url}/jobs")
+    jobs = browser.find_element(By.ID, "job-table").text
+    assert "training" in jobs and "succeeded" in jobs, jobs
+    assert _critical_violations(browser) == []
 
     # a read-only session sees pages but cannot change anything
     _sign_in(browser, dashboard, RECOMMEND_KEY)

@@ -116,3 +116,40 @@ def test_ab_groups_and_their_take_up(
         row = re.search(rf"<td>{test_id}</td><td>{group}</td><td>(\d+)</td><td>(\d+)</td>", table)
         assert row is not None, table[:2000]
         assert (int(row.group(1)), int(row.group(2))) == (len(groups[group]), len(taken[group]))
+
+
+def test_batch_jobs_with_their_progress_and_failures(
+    client: TestClient,
+    admin_headers: Headers,
+    trained_model: dict[str, Any],
+    settings: Any,
+    run_jobs: Any,
+) -> None:
+    source = settings.files_dir / "input" / "users.jsonl"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text('{"userId": "user1"}\nnot json\n{"itemId": "item3"}\n')
+    (source.parent / "gone.jsonl").write_text('{"userId": "user1"}\n')
+    for name, path in (("nightly", "input/users.jsonl"), ("broken", "input/gone.jsonl")):
+        created = client.post(
+            "/api/batch-inference-jobs",
+            json={
+                "jobName": name,
+                "solutionVersionArn": trained_model["id"],
+                "jobInput": {"s3DataSource": {"path": path}},
+                "jobOutput": {"s3DataDestination": {"path": f"output/{name}/"}},
+            },
+            headers=admin_headers,
+        )
+        assert created.status_code == 201, created.text
+    (source.parent / "gone.jsonl").unlink()  # removed before a worker reads it
+    run_jobs()
+    _sign_in(client, RECOMMEND_KEY)
+    page = client.get("/jobs").text
+    table = page[page.index('id="batch-table"') : page.index('id="campaign-table"')]
+    rows = {row.split("</td>")[0].split("<td>")[-1]: row for row in table.split("<tr>")[2:]}
+    assert set(rows) == {"nightly", "broken"}
+    assert 'max="3" value="3"' in rows["nightly"] and "3 / 3" in rows["nightly"]
+    assert ">1</td>" in rows["nightly"]  # the line that is not JSON
+    assert "ACTIVE" in rows["nightly"]
+    assert "CREATE FAILED" in rows["broken"] and "gone.jsonl" in rows["broken"]
+    assert "No campaign yet." in page

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from recostack.store.batch_tables import BatchJobRow, CampaignRow
 from recostack.store.engine import Database
 from recostack.store.operations_tables import (
     AlertEventRow,
@@ -14,7 +15,7 @@ from recostack.store.operations_tables import (
     WebhookDeliveryRow,
     WebhookRow,
 )
-from recostack.store.tables import JobRow
+from recostack.store.tables import JobRow, ModelRow
 from recostack.web.auth import User
 from recostack.web.page_route import PageRoute
 from recostack.web.templating import render
@@ -29,7 +30,16 @@ SHOWN = 200
 def jobs_page(request: Request, user: User) -> Response:
     db: Database = request.app.state.db
     with db.transaction() as session:
-        jobs = session.scalars(select(JobRow).order_by(JobRow.id.desc()).limit(SHOWN)).all()
+        jobs = session.execute(
+            select(JobRow, ModelRow.status_message)
+            .outerjoin(ModelRow, ModelRow.id == JobRow.model_id)
+            .order_by(JobRow.id.desc())
+            .limit(SHOWN)
+        ).all()
+        batch_jobs = session.scalars(
+            select(BatchJobRow).order_by(BatchJobRow.created_at.desc()).limit(SHOWN)
+        ).all()
+        campaigns = session.scalars(select(CampaignRow).order_by(CampaignRow.name)).all()
         alerts = session.scalars(select(AlertRow).order_by(AlertRow.deployment_id)).all()
         events = session.scalars(
             select(AlertEventRow).order_by(AlertEventRow.id.desc()).limit(SHOWN)
@@ -45,6 +55,8 @@ def jobs_page(request: Request, user: User) -> Response:
         "jobs.html",
         user,
         jobs=jobs,
+        batch_jobs=batch_jobs,
+        campaigns=campaigns,
         alerts=alerts,
         events=events,
         webhooks=webhooks,
