@@ -136,3 +136,31 @@ def test_bad_webhooks_are_refused_and_nothing_is_stored(
         ).status_code
         == 404
     )
+
+
+def test_trainings_and_failed_promotions_are_events(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    web: dict[str, Any],
+    train: Any,
+) -> None:
+    hooks = {
+        event: client.post(
+            "/api/deployments/web/webhooks",
+            json={"endpoint": "http://127.0.0.1:9/x", "webhookEventType": event},
+            headers=admin_headers,
+        ).json()["webhookId"]
+        for event in ("MODEL_TRAINED", "PROMOTION_FAILED")
+    }
+    client.patch("/api/deployments/web", json={"autoDeploy": True}, headers=admin_headers)
+    model = train(projectId="shop")  # no evaluation data: its promotion fails
+
+    def queued(event: str) -> list[dict[str, Any]]:
+        path = f"/api/webhooks/{hooks[event]}/deliveries"
+        return list(client.get(path, headers=admin_headers).json())
+
+    assert [d["eventType"] for d in queued("MODEL_TRAINED")] == ["MODEL_TRAINED"]
+    assert [d["status"] for d in queued("PROMOTION_FAILED")] == ["pending"]
+    described = client.get("/api/deployments/web", headers=admin_headers).json()
+    assert described["lastAutoDeploy"]["decision"] == "failed"
+    assert described["error"].startswith(f"auto-deploy of model {model} failed")
