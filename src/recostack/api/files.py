@@ -13,6 +13,7 @@ from recostack.api.inputs import ContainerName, RelativePath
 from recostack.api.schemas import FilePublic, FileUploadPublic
 from recostack.errors import Invalid, NotFound, TooLarge
 from recostack.store import files
+from recostack.training.artifact_integrity import verify_file
 
 __all__ = ["router"]
 
@@ -80,7 +81,11 @@ def list_files(container: Container, _: AdminKey, settings: SettingsDep) -> list
     "/{container}/{path:path}",
     summary="Download a file",
     response_class=FileResponse,
-    responses={**_IN_A_FILE, 200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        **_IN_A_FILE,
+        **error_responses(e503="the file differs from the checksum written with it (corrupt)"),
+        200: {"content": {"application/octet-stream": {}}},
+    },
 )
 def download_file(
     container: Container, path: FilePath, _: AdminKey, settings: SettingsDep
@@ -88,6 +93,7 @@ def download_file(
     target = files.resolve_path(settings.files_dir, container, path)
     if not target.is_file():
         raise NotFound(f"{path!r} is not a file in {container!r}", field="path")
+    verify_file(target)  # a batch output is checked against its <name>.sha256
     return FileResponse(target, media_type="application/octet-stream", filename=target.name)
 
 

@@ -8,13 +8,13 @@ to disk, and only then counted as done (the caller commits the new offsets
 in the store). A resumed job first cuts the temporary file back to the last
 committed offset, so a chunk written by a worker that died before
 committing it is written once again, never twice. When every chunk is done
-the file is renamed to its final name: a reader never sees a half-written
-output under that name.
+the file's SHA-256 is written beside its final name (``<name>.sha256``) and
+the file is renamed to that name: a reader never sees a half-written output
+under that name, and can check the one it sees.
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 from collections.abc import Iterator, Sequence
@@ -26,6 +26,7 @@ import numpy as np
 import orjson
 
 from recostack.errors import Conflict, Invalid
+from recostack.training.artifact_integrity import fsync_dir, seal_file
 
 __all__ = [
     "Chunk",
@@ -34,6 +35,7 @@ __all__ = [
     "UsersInput",
     "count_lines",
     "input_format_of",
+    "partial_path",
 ]
 
 _COUNT_BLOCK = 8 << 20
@@ -117,12 +119,17 @@ class LineInput:
             yield Chunk(lines, fh.tell())
 
 
+def partial_path(final: Path, job_id: str) -> Path:
+    """Where job ``job_id`` writes ``final`` until it is complete."""
+    return final.parent / f".{final.name}.{job_id}.part"
+
+
 class ChunkedOutput:
     """The output file of one job, written under a temporary name, chunk after chunk."""
 
     def __init__(self, final: Path, job_id: str, offset: int) -> None:
         self.final = final
-        self.temporary = final.parent / f".{final.name}.{job_id}.part"
+        self.temporary = partial_path(final, job_id)
         final.parent.mkdir(parents=True, exist_ok=True)
         mode = "r+b" if offset > 0 and self.temporary.exists() else "w+b"
         if offset > 0 and mode == "w+b":
@@ -152,16 +159,13 @@ class ChunkedOutput:
         return self.offset
 
     def publish(self) -> None:
-        """Rename the complete output to its final name."""
+        """Write the complete output's checksum beside its final name (``<name>.sha256``),
+        then rename the output to that name."""
         self._fh.flush()
         os.fsync(self._fh.fileno())
+        seal_file(self.temporary, self.final)
         os.replace(self.temporary, self.final)
-        with contextlib.suppress(OSError):
-            directory = os.open(self.final.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
+        fsync_dir(self.final.parent)
 
     def close(self) -> None:
         self._fh.close()

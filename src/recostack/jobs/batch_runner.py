@@ -25,7 +25,13 @@ from typing import Any
 
 from recostack.algorithms.exploration import ItemExploration
 from recostack.errors import Conflict, RecostackError
-from recostack.jobs.batch_io import ChunkedOutput, LineInput, UsersInput, count_lines
+from recostack.jobs.batch_io import (
+    ChunkedOutput,
+    LineInput,
+    UsersInput,
+    count_lines,
+    partial_path,
+)
 from recostack.jobs.batch_lines import BatchRequest, CsvLines, JsonLines
 from recostack.jobs.batch_records import CustomersInput
 from recostack.jobs.batch_scoring import (
@@ -256,8 +262,11 @@ def run_batch_job(
         scorer, closing = _scorer(run, settings, serving, header, total)
         if closing is not None:
             stack.callback(getattr(closing, "close", None) or closing.stop)
-        if run.lines_done >= total and run.output_path.exists():
-            return _statistics(run.lines_done, run.lines_failed, total)  # published already
+        # published already (a previous output at that path does not count: this job's
+        # partial output is still there until it is renamed)
+        published = not partial_path(run.output_path, run.id).exists()
+        if run.lines_done >= total and run.output_path.exists() and published:
+            return _statistics(run.lines_done, run.lines_failed, total)
         output = ChunkedOutput(run.output_path, run.id, run.output_offset)
         try:
             done, failed = _score_chunks(db, job, run, source, scorer, output, chunk_lines, cancel)

@@ -1,8 +1,10 @@
 """Model artifacts on disk: ``<data_dir>/models/<model id>/``.
 
 A training run writes into a staging folder next to it
-(``<model id>.staging-<token>``) and :func:`publish_artifacts` renames it
-into place, so a half-written model is never where a loader looks.
+(``<model id>.staging-<token>``), sealed with its checksums
+(:mod:`recostack.training.artifact_integrity`), and :func:`publish_artifacts`
+renames it into place and flushes the rename, so a half-written model is
+never where a loader looks.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+
+from recostack.training.artifact_integrity import fsync_dir
 
 __all__ = ["model_dir", "new_staging_dir", "publish_artifacts", "remove_artifacts"]
 
@@ -38,6 +42,7 @@ def publish_artifacts(staging: Path, models_dir: Path, model_id: str) -> Path:
     if final.exists():
         shutil.rmtree(final)
     os.replace(staging, final)
+    fsync_dir(models_dir)
     _remove_staging(models_dir, model_id)
     return final
 

@@ -27,6 +27,7 @@ from recostack.data.events import event_weight
 from recostack.data.ids import Vocabulary
 from recostack.errors import Invalid
 from recostack.rules.properties import ItemProperties
+from recostack.training.artifact_integrity import seal_model_dir, verify_model_dir
 
 __all__ = [
     "FORMAT_VERSION",
@@ -340,9 +341,12 @@ class TrainedModel:
             "statistics": self.statistics,
         }
         (directory / "model.json").write_text(json.dumps(meta, indent=1))
+        seal_model_dir(directory)
 
     @classmethod
     def load(cls, directory: Path, *, mmap: bool = True) -> TrainedModel:
+        """The model saved in ``directory``, once every file matches its checksum."""
+        verify_model_dir(directory)
         meta = json.loads((directory / "model.json").read_text())
         if meta.get("formatVersion") != FORMAT_VERSION:
             raise Invalid(f"unsupported model format {meta.get('formatVersion')!r} in {directory}")
