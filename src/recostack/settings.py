@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     #: SQLAlchemy URL of the metadata store; empty means a SQLite file under data_dir.
     #: PostgreSQL: ``postgresql+psycopg://user@host:5432/dbname``
     database_url: str = ""
+    #: PostgreSQL: how long opening a connection may take before the request gets a 503
+    database_connect_timeout_seconds: float = Field(default=5.0, ge=1, le=300)
+    #: PostgreSQL: the longest statement an API process runs before it gives up with a 503
+    #: (0: no limit; workers and ``recostack db upgrade`` have none)
+    database_statement_timeout_seconds: float = Field(default=30.0, ge=0, le=86_400)
 
     # --- the HTTP server -----------------------------------------------------
     host: str = "127.0.0.1"
@@ -45,8 +50,10 @@ class Settings(BaseSettings):
     #: when set, the primary admin / recommend key (instead of a generated one)
     admin_key: SecretStr | None = None
     recommend_key: SecretStr | None = None
-    #: how often each API process re-reads keys and the default model (seconds)
-    state_refresh_seconds: float = Field(default=0.5, gt=0, le=60)
+    #: how often each API process re-reads the change stamps (keys, default model, scenarios,
+    #: deployments, online learning): a change made through one replica is served by every
+    #: replica within about this plus the reload (docs/reliability.md: the target is 1 s)
+    state_refresh_seconds: float = Field(default=0.25, gt=0, le=60)
 
     # --- the dashboard ---------------------------------------------------------
     #: how long a dashboard sign-in lasts (seconds)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,11 +14,20 @@ __all__ = ["wait_stable"]
 
 @pytest.fixture
 def web(
-    deploy: Callable[..., dict[str, Any]],  # noqa: F811 (the fixture imported above)
+    client: TestClient,
+    admin_headers: dict[str, str],
+    project: str,  # noqa: F811 (the fixture imported above)
     trained_model: dict[str, Any],
 ) -> dict[str, Any]:
     """Deployment ``web`` (version 1) serving the trained model, ACTIVE."""
-    return deploy(trained_model["id"])
+    answer = client.post(
+        "/api/projects/shop/deployments",
+        json={"deploymentId": "web", "version": "1", "modelId": trained_model["id"]},
+        headers=admin_headers,
+    )
+    assert answer.status_code == 201, answer.text
+    # a loaded machine may take a while to compile the model's kernels
+    return wait_stable(client, admin_headers, "web", timeout=90)
 
 
 def recommend(

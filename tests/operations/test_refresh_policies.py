@@ -60,7 +60,9 @@ def test_three_worker_processes_run_five_due_times_once_each(
         )
     with db.engine.connect() as connection:
         models_before = connection.scalar(select(func.count()).select_from(ModelRow))
-    context = multiprocessing.get_context("spawn")
+    # a fork server that imported the worker once: processes start in milliseconds
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["recostack.jobs.worker", "recostack.jobs.scheduler"])
     processes = [
         context.Process(
             target=_scheduler_process,

@@ -69,6 +69,7 @@ class Cluster:
     workers: list[Proc] = field(default_factory=list)
     proxy: Proc | None = None
     _logs: list[IO[bytes]] = field(default_factory=list)
+    _stopped: dict[str, int | None] | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -120,7 +121,7 @@ class Cluster:
         self.proxy = self._spawn("proxy", args, f"http://127.0.0.1:{port}")
         return self.proxy
 
-    def start(self, apis: int, workers: int, *, proxy: bool = True, timeout: float = 90) -> None:
+    def start(self, apis: int, workers: int, *, proxy: bool = True, timeout: float = 180) -> None:
         """Start everything, then wait until every replica (and the proxy) answers. The first
         replica starts alone: ``recostack serve`` migrates the store and sets the keys."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -170,7 +171,10 @@ class Cluster:
         return done.stdout
 
     def stop(self, timeout: float = 30) -> dict[str, int | None]:
-        """SIGINT to every process (the proxy last), wait, kill the rest; their exit codes."""
+        """SIGINT to every process (the proxy last), wait, kill the rest; their exit codes
+        (again: those of the first call)."""
+        if self._stopped is not None:
+            return self._stopped
         procs = [*self.apis, *self.workers]
         for proc in procs:
             if proc.popen.poll() is None:
@@ -181,6 +185,7 @@ class Cluster:
             codes["proxy"] = _wait(self.proxy, timeout)
         for log in self._logs:
             log.close()
+        self._stopped = codes
         return codes
 
 

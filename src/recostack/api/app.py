@@ -42,6 +42,7 @@ from recostack.api import (
 )
 from recostack.api.errors import install_error_handlers
 from recostack.api.metrics_middleware import MetricsMiddleware
+from recostack.api.unavailable import install_unavailable_handlers
 from recostack.jobs.worker import WorkerThreads
 from recostack.services.alerts import AlertService
 from recostack.services.batch_jobs import BatchJobService
@@ -76,7 +77,11 @@ a **recommend** key for the recommend endpoints only. Upload input files with
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    db = Database.open(settings.effective_database_url)
+    db = Database.open(
+        settings.effective_database_url,
+        connect_timeout=settings.database_connect_timeout_seconds,
+        statement_timeout=settings.database_statement_timeout_seconds,
+    )
     serving = Serving(
         serving_sources(db.engine),
         settings.models_dir,
@@ -142,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state.alerts = AlertService(db, settings)
     state.realtime_monitors = RealtimeMonitorService(db, settings)
     install_error_handlers(app)
+    install_unavailable_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=serving_metrics(), failures=serving.statistics)
     for router in (
         recommendations.router,

@@ -46,6 +46,7 @@ from recostack.jobs.runner import JobCancelled
 from recostack.serving import Serving
 from recostack.serving.deployments.recommend import DeploymentRecommender
 from recostack.settings import Settings
+from recostack.store.availability import is_database_unavailable
 from recostack.store.batch_repository import get_batch_job, record_chunk, set_lines_total
 from recostack.store.engine import Database
 from recostack.store.serving_source import serving_sources
@@ -274,8 +275,11 @@ def run_batch_job(
         except JobCancelled:
             output.close()
             raise
-        except BaseException:
-            output.discard()
+        except BaseException as exc:
+            if is_database_unavailable(exc):  # kept: the job resumes there once it is back
+                output.close()
+            else:
+                output.discard()
             raise
         output.close()
     logger.info("batch job %s: %d lines (%d failed)", run.id, done, failed)

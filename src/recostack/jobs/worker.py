@@ -64,6 +64,7 @@ from recostack.jobs.training import training_container_dir
 from recostack.services.model_events import model_completed, model_failed
 from recostack.settings import Settings
 from recostack.store.artifacts import new_staging_dir, publish_artifacts
+from recostack.store.availability import is_database_unavailable, retry_while_unavailable
 from recostack.store.engine import Database
 from recostack.training.parameters import TrainingParameters
 
@@ -111,13 +112,20 @@ class Worker:
 
     # --- the loop --------------------------------------------------------------
     def run(self) -> None:
-        """Work until :meth:`stop` is called."""
+        """Work until :meth:`stop` is called (through database outages: waiting them out)."""
+        away = False
         while not self._stopping.is_set():
             try:
                 worked = self.run_once()
-            except Exception:
-                logger.exception("worker %s: error while looking for work", self.owner)
+            except Exception as exc:
+                if not is_database_unavailable(exc):
+                    logger.exception("worker %s: error while looking for work", self.owner)
+                elif not away:
+                    logger.warning("worker %s: the database is unavailable; waiting", self.owner)
+                away = is_database_unavailable(exc)
                 worked = False
+            else:
+                away = False
             if not worked:
                 self._wake.wait(self.settings.job_poll_seconds)
                 self._wake.clear()
@@ -179,6 +187,15 @@ class Worker:
             self._record(job, release, "the worker stopped", count_attempt=False)
             raise
         except Exception as exc:
+            if is_database_unavailable(exc):  # not the job's fault: it resumes when it is back
+                logger.warning(
+                    "worker %s: %s job on %s interrupted: the database is unavailable",
+                    self.owner,
+                    job.kind,
+                    job.subject_id,
+                )
+                self._record(job, release, "the database was unavailable", count_attempt=False)
+                return
             logger.exception("worker %s: %s job on %s raised", self.owner, job.kind, job.subject_id)
             self._record(job, finish_failed, f"{type(exc).__name__}: {exc}", None)
         else:
@@ -237,11 +254,18 @@ class Worker:
                 shutil.rmtree(staging, ignore_errors=True)
 
     def _complete(self, job: ClaimedJob, staging: Path, statistics: dict[str, Any]) -> None:
-        try:
+        def finish() -> bool:
             with self.db.transaction() as session:
                 completed = finish_succeeded(session, job, statistics)
-                if completed:
+                # published already by a try whose commit the database did not answer
+                if completed and staging.exists():
                     publish_artifacts(staging, self.settings.models_dir, job.model_id)
+            return completed
+
+        try:
+            completed = retry_while_unavailable(
+                finish, seconds=self.settings.job_lease_seconds, what=f"completing {job.model_id}"
+            )
         except OSError as exc:
             self._record(
                 job, finish_failed, f"Model artifacts could not be saved: {exc}", statistics
@@ -267,12 +291,18 @@ class Worker:
             )
 
     def _record(self, job: ClaimedJob, outcome: Any, *args: Any, **kwargs: Any) -> None:
-        try:
+        def record() -> None:
             with self.db.transaction() as session:
                 if not outcome(session, job, *args, **kwargs):
                     logger.info("worker %s: lost the lease of %s", self.owner, job.model_id)
                 elif outcome is finish_failed and job.model_id is not None:
                     model_failed(session, job.model_id, str(args[0]))
+
+        try:
+            # while the lease holds, an outage is waited out: the outcome is not left to it
+            retry_while_unavailable(
+                record, seconds=self.settings.job_lease_seconds, what=f"recording {job.subject_id}"
+            )
         except Exception:
             # The lease will expire and the next worker will retry or fail the job.
             logger.exception(
@@ -362,7 +392,9 @@ def run_worker(settings: Settings, *, once: bool = False, name: str = "") -> int
 
     Returns the number of jobs processed.
     """
-    db = Database.open(settings.effective_database_url)
+    db = Database.open(
+        settings.effective_database_url, connect_timeout=settings.database_connect_timeout_seconds
+    )
     worker = Worker(settings, db, isolate=False, name=name)
     scheduler = SchedulerThread(settings, db)
     processed = 0

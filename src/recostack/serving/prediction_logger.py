@@ -170,7 +170,12 @@ class PredictionLogger:
             except Exception:
                 attempts += 1
                 self.failures += 1
-                logger.warning("could not write %d prediction logs", len(batch), exc_info=True)
+                logger.warning(
+                    "could not write %d prediction logs (attempt %d; kept, retried)",
+                    len(batch),
+                    attempts,
+                    exc_info=attempts == 1,
+                )
                 if self._stopping.is_set() and attempts >= 5:
                     logger.error("dropping %d prediction logs at shutdown", len(batch))
                     return

@@ -58,6 +58,7 @@ class StampPoller:
         self.refresh_seconds = refresh_seconds
         self._subscribers: list[StampSubscriber] = []
         self._polled_at = 0.0
+        self._failures = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -72,10 +73,17 @@ class StampPoller:
             try:
                 stamps = self._read()
             except Exception:
-                logger.warning("could not read the store's change stamps", exc_info=True)
+                # the first failure of a row with its traceback, then quiet (an outage
+                # would log one every poll)
+                self._failures += 1
+                if self._failures == 1:
+                    logger.warning("could not read the store's change stamps", exc_info=True)
                 return
             finally:
                 self._polled_at = time.monotonic()
+            if self._failures:
+                logger.warning("read the change stamps again after %d failures", self._failures)
+                self._failures = 0
             for subscriber in self._subscribers:
                 try:
                     subscriber.on_stamps(stamps)

@@ -4,7 +4,11 @@ SQLite (the embedded default) runs in WAL mode with a busy timeout, and
 every writing transaction starts with ``BEGIN IMMEDIATE`` so that two
 processes never deadlock upgrading a read lock; a connection with the
 ``readonly`` execution option starts a plain deferred ``BEGIN`` instead.
-PostgreSQL is reached through psycopg 3 (``postgresql+psycopg://...``).
+PostgreSQL is reached through psycopg 3 (``postgresql+psycopg://...``) and
+fails fast when the server is away: a connect timeout, TCP keepalives, a
+pre-ping of every pooled connection (a restart's cut connections are
+replaced, not handed out), a pool timeout, and for the API processes a
+statement timeout (``Settings.database_statement_timeout_seconds``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ from sqlalchemy.orm import Session, sessionmaker
 __all__ = ["Database", "is_sqlite", "json_text", "make_engine", "make_session_factory"]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: seconds a new PostgreSQL connection may take (libpq's connect_timeout)
+CONNECT_TIMEOUT_SECONDS = 5.0
+#: seconds a request waits for a pooled connection before it is told the store is busy
+POOL_TIMEOUT_SECONDS = 10.0
 
 
 def json_text(value: Any) -> str:
@@ -35,8 +43,17 @@ def json_text(value: Any) -> str:
         return json.dumps(value)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+    statement_timeout: float = 0.0,
+    **kwargs: Any,
+) -> Engine:
     """An engine for ``url``, tuned for its backend.
+
+    On PostgreSQL, ``connect_timeout`` bounds opening a connection and
+    ``statement_timeout`` (seconds, 0: none) every statement of its sessions.
 
     JSON columns are written through orjson (several times faster than the
     standard library, which matters for the prediction log: two documents a
@@ -61,10 +78,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-        return create_engine(parsed, **kwargs)
+        kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("connect_timeout", max(1, round(connect_timeout)))
+        # a server gone without closing the connection (a cut network) is noticed in seconds
+        connect_args.setdefault("keepalives", 1)
+        connect_args.setdefault("keepalives_idle", 10)
+        connect_args.setdefault("keepalives_interval", 2)
+        connect_args.setdefault("keepalives_count", 3)
+        engine = create_engine(parsed, connect_args=connect_args, **kwargs)
+        if statement_timeout > 0:
+            _statement_timeout(engine, statement_timeout)
+        return engine
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
     )
+
+
+def _statement_timeout(engine: Engine, seconds: float) -> None:
+    milliseconds = max(1, round(seconds * 1000))
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True  # a SET outside a transaction: it stays
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {milliseconds}")
+        dbapi_connection.autocommit = autocommit
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -47,13 +47,20 @@ def insert_predictions(connection: Connection, records: Sequence[PredictionRecor
         return
     columns = ", ".join(PredictionRecord._fields).replace("_json", "")
     rows: list[tuple[Any, ...]]
+    # a record already stored is skipped: the logger writes a batch again when the database
+    # did not answer its commit (committed or not), and each answer is kept once
     if connection.dialect.name == "sqlite":
         values = "?, ?, ?, ?, ?, ?, ?, ?, ?"
         rows = [(*r[:7], _sqlite_time(r.created_at), r.latency_ms) for r in records]
+        statement = f"INSERT OR IGNORE INTO prediction_logs ({columns}) VALUES ({values})"
     else:
         values = "%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s"
         rows = list(records)
-    connection.exec_driver_sql(f"INSERT INTO prediction_logs ({columns}) VALUES ({values})", rows)
+        statement = (
+            f"INSERT INTO prediction_logs ({columns}) VALUES ({values}) "
+            "ON CONFLICT (request_id) DO NOTHING"
+        )
+    connection.exec_driver_sql(statement, rows)
 
 
 def _sqlite_time(value: datetime) -> str:
