@@ -139,9 +139,9 @@ def _send(
 def deliver_due(db: Database, settings: Settings, owner: str, *, limit: int = 20) -> int:
     """Send the deliveries that are due (at most ``limit``); how many were attempted."""
     with db.transaction() as session:
-        claimed = claim_deliveries(
-            session, owner, limit=limit, lease_seconds=settings.webhook_timeout_seconds * 2 + 5
-        )
+        # the lease outlasts sending every claimed delivery, each up to its timeout
+        lease = settings.webhook_timeout_seconds * (limit + 1) + 5
+        claimed = claim_deliveries(session, owner, limit=limit, lease_seconds=lease)
     if not claimed:
         return 0
     key = server_key(settings)
