@@ -116,6 +116,14 @@ def test_ab_groups_and_their_take_up(
         row = re.search(rf"<td>{test_id}</td><td>{group}</td><td>(\d+)</td><td>(\d+)</td>", table)
         assert row is not None, table[:2000]
         assert (int(row.group(1)), int(row.group(2))) == (len(groups[group]), len(taken[group]))
+    # failed requests of the deployment are among the overview's recent errors
+    for _ in range(2):
+        refused = client.post(
+            "/api/deployments/web/recommend", content=b"not json", headers=recommend_headers
+        )
+        assert refused.status_code in (400, 422), refused.text
+    overview = client.get("/").text
+    assert re.search(r">web</a>: 2 client errors \(4xx\) and 0 server errors", overview), overview
 
 
 def test_batch_jobs_with_their_progress_and_failures(
@@ -153,3 +161,6 @@ def test_batch_jobs_with_their_progress_and_failures(
     assert "ACTIVE" in rows["nightly"]
     assert "CREATE FAILED" in rows["broken"] and "gone.jsonl" in rows["broken"]
     assert "No campaign yet." in page
+    errors = client.get("/").text
+    errors = errors[errors.index('id="recent-errors"') :]
+    assert "Batch job <a" in errors and "broken</a> failed" in errors and "gone.jsonl" in errors

@@ -15,6 +15,7 @@ from recostack.web import (
     jobs_pages,
     models_pages,
     online_pages,
+    overview_pages,
     pages,
     scenarios_pages,
 )
@@ -27,6 +28,7 @@ def install(app: FastAPI) -> None:
     dashboard = APIRouter(include_in_schema=False)
     for module in (
         pages,
+        overview_pages,
         models_pages,
         deployments_pages,
         scenarios_pages,
