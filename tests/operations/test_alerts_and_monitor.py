@@ -171,3 +171,31 @@ def test_the_realtime_monitor_measures_answers_against_training_data(
     scheduler.tick(now=later + timedelta(seconds=1))
     state = client.get(f"/api/alerts/{alert['alertId']}", headers=admin_headers).json()
     assert state["state"] == "FIRING" and state["lastValue"] == metrics["catalogCoverage"]
+
+
+def test_deleting_a_deployment_deletes_what_is_attached_to_it(
+    client: TestClient, admin_headers: dict[str, str], web: dict[str, Any]
+) -> None:
+    base = "/api/deployments/web"
+    hook = client.post(
+        f"{base}/webhooks",
+        json={"endpoint": "http://127.0.0.1:9/x", "webhookEventType": "MODEL_TRAINED"},
+        headers=admin_headers,
+    ).json()["webhookId"]
+    alert = client.post(
+        f"{base}/alerts",
+        json={"alertName": "e", "conditionConfig": {"type": "ERROR_RATE", "threshold": 0.5}},
+        headers=admin_headers,
+    ).json()["alertId"]
+    policy = client.post(
+        f"{base}/refresh-policies", json={"cron": "0 3 * * *"}, headers=admin_headers
+    ).json()["refreshPolicyId"]
+    client.post(f"{base}/realtime-monitor", json={}, headers=admin_headers)
+    assert client.delete(base, headers=admin_headers).status_code == 204
+    for path in (
+        f"/api/webhooks/{hook}",
+        f"/api/alerts/{alert}",
+        f"/api/refresh-policies/{policy}",
+        f"{base}/realtime-monitor",
+    ):
+        assert client.get(path, headers=admin_headers).status_code == 404, path
