@@ -76,6 +76,9 @@ def serving_sources(engine: Engine) -> ServingSources:
 
     def purge(deployment_id: str, before: datetime) -> int:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # a background sweep, not a request: the API's statement timeout is not its
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             return purge_logs(connection, deployment_id, before)
 
     return ServingSources(
