@@ -187,6 +187,19 @@ OPERATIONS = [
     "GET /api/deployments/{deployment_id}/realtime-monitor",
     "POST /api/deployments/{deployment_id}/realtime-monitor/run",
     "DELETE /api/deployments/{deployment_id}/realtime-monitor",
+    "POST /api/batch-inference-jobs",
+    "GET /api/batch-inference-jobs/{batchInferenceJobArn}",
+    "GET /api/batch-inference-jobs",
+    "POST /api/deployments/{deployment_id}/batch-predictions",
+    "GET /api/deployments/{deployment_id}/batch-predictions",
+    "GET /api/batch-predictions/{batch_prediction_id}",
+    "POST /api/batch-predictions/{batch_prediction_id}/start",
+    "POST /api/campaigns",
+    "GET /api/campaigns/{campaignArn}",
+    "GET /api/campaigns",
+    "PATCH /api/campaigns/{campaignArn}",
+    "DELETE /api/campaigns/{campaignArn}",
+    "GET /api/campaigns/{campaignArn}/recommendations",
 ]
 
 #: operations that still fail, with the check and an example request (remove as fixed)

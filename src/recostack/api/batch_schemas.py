@@ -16,9 +16,10 @@ from __future__ import annotations
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from recostack.api.exploration_schemas import ItemExplorationConfig
-from recostack.api.inputs import MAX_RULES, FilterRule, RerankRule, ScenarioName
+from recostack.api.inputs import MAX_RULES, DeploymentName, FilterRule, RerankRule, ScenarioName
 from recostack.services.batch_jobs import BatchJobView, output_display, wire_time
 from recostack.settings import Settings
 
@@ -50,8 +51,8 @@ class JobInput(_Body):
         extra="forbid",
         json_schema_extra={"oneOf": [{"required": ["s3DataSource"]}, {"required": ["path"]}]},
     )
-    s3DataSource: S3Path | None = None
-    path: str | None = Field(default=None, min_length=1, max_length=1024)
+    s3DataSource: S3Path | SkipJsonSchema[None] = None
+    path: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=1024)
 
     @model_validator(mode="after")
     def _one(self) -> Self:
@@ -69,8 +70,8 @@ class JobOutput(_Body):
         extra="forbid",
         json_schema_extra={"oneOf": [{"required": ["s3DataDestination"]}, {"required": ["path"]}]},
     )
-    s3DataDestination: S3Path | None = None
-    path: str | None = Field(default=None, min_length=1, max_length=1024)
+    s3DataDestination: S3Path | SkipJsonSchema[None] = None
+    path: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=1024)
 
     @model_validator(mode="after")
     def _one(self) -> Self:
@@ -101,13 +102,11 @@ class BatchInferenceJobCreate(_Body):
     )
 
     jobName: str = Field(pattern=JOB_NAME_PATTERN)
-    solutionVersionArn: str | None = Field(
+    solutionVersionArn: str | SkipJsonSchema[None] = Field(
         default=None, max_length=64, description="the id of a Completed model"
     )
-    deploymentId: str | None = Field(
-        default=None,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$",
-        description="score through this deployment's pipeline instead of a model",
+    deploymentId: DeploymentName | SkipJsonSchema[None] = Field(
+        default=None, description="score through this deployment's pipeline instead of a model"
     )
     filterArn: ScenarioName | None = Field(default=None, description="a saved scenario")
     numResults: int = Field(default=25, ge=1, le=500)

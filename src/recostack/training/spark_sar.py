@@ -7,12 +7,16 @@ What runs where:
   the local engine's, byte for byte) and builds the binary units × items
   matrix (a unit is a user, or a user at one time);
 * the co-occurrence counts ``C = Uᵀ U``, the part that grows with the
-  square of a user's events, run on the executors: the units are split
-  into partitions of rows, each executor computes every item block's
-  partial counts ``U_pᵀ U_p`` of its partition, Spark sums the partials of
-  each block (``reduceByKey``), and each summed block is thresholded,
-  turned into similarities (Cooccurrence / Lift / Jaccard) and pruned to
-  ``maxNeighbors`` on an executor, with the local engine's own functions;
+  square of a user's events, run on the executors, one item block per
+  task: when the units matrix fits an executor
+  (``RECOSTACK_SPARK_BROADCAST_BYTES``, 2 GiB at 16 bytes per entry) it is
+  broadcast and each task computes whole blocks, with no shuffle; beyond
+  that the units are split into partitions of rows, each executor computes
+  every block's partial counts ``U_pᵀ U_p`` of its partition and Spark sums
+  the partials of each block (``reduceByKey``). Each block is then
+  thresholded, turned into similarities (Cooccurrence / Lift / Jaccard)
+  and pruned to ``maxNeighbors`` on its executor, with the local engine's
+  own functions;
 * user affinities (event weights with the half-life decay, summed per
   user and item) are a Spark aggregation.
 
@@ -91,6 +95,14 @@ def _finish_blocks(bounds: list[tuple[int, int]], frequency: Any, config: SARCon
     return finish
 
 
+def _block_counts(bounds: list[tuple[int, int]], units: Any, items_units: Any) -> Any:
+    def count(b: int) -> tuple[int, sp.csr_matrix]:
+        start, end = bounds[b]
+        return b, (items_units.value[start:end] @ units.value).tocsr()
+
+    return count
+
+
 def _similarity(spark: Any, units: sp.csr_matrix, config: SARConfig) -> sp.csr_matrix:
     n_items = units.shape[1]
     items_units = units.T.tocsr()
@@ -103,16 +115,32 @@ def _similarity(spark: Any, units: sp.csr_matrix, config: SARConfig) -> sp.csr_m
         return sp.csr_matrix((n_items, n_items), dtype=np.float32)
     sc = spark.sparkContext
     parts = max(1, sc.defaultParallelism)
-    slices = [(p, units[a:b]) for p, (a, b) in enumerate(_row_partitions(units, parts))]
     shared = sc.broadcast(frequency)
+    broadcast_limit = int(os.environ.get("RECOSTACK_SPARK_BROADCAST_BYTES", 2 << 30))
     try:
-        summed = (
-            sc.parallelize(slices, len(slices))
-            .flatMap(_partial_counts(bounds))
-            .reduceByKey(lambda a, b: a + b, numPartitions=min(len(bounds), 4 * parts))
-            .map(_finish_blocks(bounds, shared, config))
-            .collect()
-        )
+        if units.nnz * 16 <= broadcast_limit:
+            # the units fit every executor: each task computes whole blocks, no shuffle
+            shared_units, shared_items = sc.broadcast(units), sc.broadcast(items_units)
+            try:
+                summed = (
+                    sc.parallelize(range(len(bounds)), min(len(bounds), 4 * parts))
+                    .map(_block_counts(bounds, shared_units, shared_items))
+                    .map(_finish_blocks(bounds, shared, config))
+                    .collect()
+                )
+            finally:
+                shared_units.unpersist()
+                shared_items.unpersist()
+        else:
+            # partial counts of each partition of the units, summed per block by Spark
+            slices = [(p, units[a:b]) for p, (a, b) in enumerate(_row_partitions(units, parts))]
+            summed = (
+                sc.parallelize(slices, len(slices))
+                .flatMap(_partial_counts(bounds))
+                .reduceByKey(lambda a, b: a + b, numPartitions=min(len(bounds), 4 * parts))
+                .map(_finish_blocks(bounds, shared, config))
+                .collect()
+            )
     finally:
         shared.unpersist()
     found = dict(summed)
