@@ -11,7 +11,7 @@ change is answered, and the worst delay is printed (``-s``) and kept in
 (no timing assertions in the suite: ``bench/replicas.py`` reports against
 it). A promotion and a rollback under load through the proxy fail no
 request; online learning's totals are exact after responses spread over the
-replicas (2,000 here, the issue's 30,000 in ``bench/replicas.py``).
+replicas (1,200 here, the issue's 30,000 in ``bench/replicas.py``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from reliability._replica_set import (
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
 
-RESPONSES = 2_000
+RESPONSES = 1_200
 
 
 @pytest.fixture(scope="module")
