@@ -45,6 +45,20 @@ class Settings(BaseSettings):
     log_level: LogLevel = "info"
     #: largest input file accepted by ``PUT /api/files/...``
     max_upload_bytes: int = Field(default=2 * 1024**3, ge=1)
+    #: largest JSON request body (a 413 beyond it; uploads have max_upload_bytes)
+    max_json_bytes: int = Field(default=16 * 1024**2, ge=1024)
+    #: deepest nesting of arrays and objects in a JSON request body (a 400 beyond it)
+    max_json_depth: int = Field(default=32, ge=4, le=1000)
+
+    # --- request rate ------------------------------------------------------------
+    #: requests per second each API key may make (0: no limit), in each API process or,
+    #: with redis_url, across all of them; a request over it gets a 429 with Retry-After
+    rate_limit_per_second: float = Field(default=0.0, ge=0)
+    #: requests a key may make at once above that rate (0: one second's worth)
+    rate_limit_burst: int = Field(default=0, ge=0)
+    #: Redis shared by every process (``redis://127.0.0.1:6379/0``; empty: none): the
+    #: rate limit's buckets live there
+    redis_url: str = ""
 
     # --- API keys --------------------------------------------------------------
     #: when set, the primary admin / recommend key (instead of a generated one)

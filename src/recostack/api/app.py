@@ -42,6 +42,7 @@ from recostack.api import (
 )
 from recostack.api.errors import install_error_handlers
 from recostack.api.metrics_middleware import MetricsMiddleware
+from recostack.api.request_limits import install_request_limits
 from recostack.api.unavailable import install_unavailable_handlers
 from recostack.jobs.worker import WorkerThreads
 from recostack.services.alerts import AlertService
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state.realtime_monitors = RealtimeMonitorService(db, settings)
     install_error_handlers(app)
     install_unavailable_handlers(app)
+    state.rate_limiter = install_request_limits(app, settings)
     app.add_middleware(MetricsMiddleware, metrics=serving_metrics(), failures=serving.statistics)
     for router in (
         recommendations.router,

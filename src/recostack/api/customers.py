@@ -19,7 +19,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from recostack.api.deployment_schemas import CustomerRecord
 from recostack.api.deps import AdminKey, SessionDep
 from recostack.api.errors import ERROR_RESPONSES, error_responses
-from recostack.api.inputs import CSV_PATTERN, CollectionName, CustomerId
+from recostack.api.inputs import CSV_PATTERN, CollectionName, CustomerId, Records
 from recostack.errors import Invalid, TooLarge, Unprocessable
 from recostack.store import customer_repository as customers
 
@@ -29,6 +29,9 @@ router = APIRouter(prefix="/api/customers", tags=["customers"], responses=ERROR_
 
 Collection = Annotated[CollectionName, Path()]
 MAX_CSV_BYTES = 512 * 1024**2
+#: the longest line of a CSV upload (Python's CSV reader takes no longer field)
+MAX_CSV_LINE = 128 * 1024
+_LONG_LINE = re.compile(rf"[^\r\n]{{{MAX_CSV_LINE + 1}}}")
 _CSV = re.compile(CSV_PATTERN)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BOM = "\ufeff"
@@ -50,6 +53,12 @@ def _csv_text(raw: bytes) -> str:
             "then a comma or a line break",
             field="body",
         )
+    long_line = _LONG_LINE.search(text)
+    if long_line is not None:
+        number = text.count("\n", 0, long_line.start()) + 1
+        raise TooLarge(
+            f"line {number} of the file is over {MAX_CSV_LINE} characters long", field="body"
+        )
     return text.removeprefix(_BOM)
 
 
@@ -57,7 +66,7 @@ def _csv_text(raw: bytes) -> str:
     "/{collection}",
     summary="Load customers from a CSV file (header row), replacing records with the same id",
     responses=error_responses(
-        e413=f"the file is over {MAX_CSV_BYTES} bytes",
+        e413=f"the file is over {MAX_CSV_BYTES} bytes, or a line over {MAX_CSV_LINE} characters",
         e422="a row has not as many fields as the header, the key column is not in the "
         "header, or a customer id in it is empty or too long",
     ),
@@ -87,7 +96,7 @@ async def upload_customers_csv(
 
 @router.post("/{collection}", summary="Insert or replace customer records")
 def add_customers(
-    collection: Collection, body: list[CustomerRecord], session: SessionDep, _: AdminKey
+    collection: Collection, body: Records[CustomerRecord], session: SessionDep, _: AdminKey
 ) -> dict[str, Any]:
     written = customers.upsert_customers(
         session, collection, [(r.customer_id, r.fields) for r in body]

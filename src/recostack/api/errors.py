@@ -78,7 +78,12 @@ ERROR_RESPONSES = error_responses(
     e400="invalid input (the field is named)",
     e401="missing or wrong API key",
     e403="the key's role may not do this",
+    e413="the request body is over the size limit (recostack.api.request_limits)",
+    e429="the API key is over its request rate (when one is set): retry after Retry-After",
 )
+ERROR_RESPONSES[429]["headers"] = {
+    "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}
+}
 
 
 def field_name(loc: Sequence[Any]) -> str:

@@ -10,8 +10,9 @@ document allows is what the server accepts, and the other way round.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Final
+from typing import Annotated, Final, TypeVar
 
+from fastapi import Body
 from pydantic import Field, Strict
 
 from recostack.data.ids import MAX_ITEM_ID_LENGTH, MAX_USER_ID_LENGTH
@@ -26,6 +27,7 @@ __all__ = [
     "FILTER_PATTERN",
     "MAX_COUNT",
     "MAX_EVENTS",
+    "MAX_RECORDS",
     "MAX_RULES",
     "NAME_PATTERN",
     "PATTERN_MESSAGES",
@@ -42,6 +44,7 @@ __all__ = [
     "ModelId",
     "Probability",
     "RecommendationCount",
+    "Records",
     "RelativePath",
     "RerankRule",
     "ScenarioName",
@@ -57,6 +60,9 @@ DEFAULT_COUNT: Final = 10
 MAX_EVENTS: Final = 1000
 #: filters or reranking rules in one request
 MAX_RULES: Final = 64
+#: records in one JSON request body (customers, offers, priors, interactions): more go in
+#: several requests, or a CSV upload
+MAX_RECORDS: Final = 10_000
 MAX_SCENARIO_NAME: Final = 256
 MAX_MODEL_ID: Final = 64
 MAX_DEPLOYMENT_NAME: Final = 128
@@ -112,6 +118,14 @@ FilterRule = Annotated[
 RerankRule = Annotated[
     str,
     Field(pattern=RERANK_PATTERN, description="a reranking rule `property:diversity:weight`"),
+]
+
+
+_Record = TypeVar("_Record")
+#: a JSON body that is a list of records, at most :data:`MAX_RECORDS` of them
+Records = Annotated[
+    list[_Record],
+    Body(max_length=MAX_RECORDS, description=f"at most {MAX_RECORDS} records"),
 ]
 
 

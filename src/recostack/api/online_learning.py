@@ -24,7 +24,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from recostack.api.customers import _csv_text
 from recostack.api.deps import AdminKey
 from recostack.api.errors import ERROR_RESPONSES, error_responses
-from recostack.api.inputs import CollectionName, DeploymentName
+from recostack.api.inputs import CollectionName, DeploymentName, Records
 from recostack.api.online_learning_schemas import (
     ArmPrior,
     EvaluatePolicyBody,
@@ -87,7 +87,7 @@ async def upload_offers(
 
 @router.post("/offers/{collection}", summary="Insert or replace offer records")
 def add_offers(
-    collection: Collection, body: list[OfferRecord], service: ServiceDep, _: AdminKey
+    collection: Collection, body: Records[OfferRecord], service: ServiceDep, _: AdminKey
 ) -> dict[str, Any]:
     written = service.add_offers(collection, [(r.offer_id, r.fields) for r in body])
     return {"collection": collection, "written": written}
@@ -182,7 +182,7 @@ def get_arms(
     responses=_NO_CONFIG,
 )
 def set_priors(
-    config_id: ConfigId, body: list[ArmPrior], service: ServiceDep, _: AdminKey
+    config_id: ConfigId, body: Records[ArmPrior], service: ServiceDep, _: AdminKey
 ) -> dict[str, Any]:
     return {"updated": service.set_priors(config_id, [p.model_dump() for p in body])}
 
@@ -194,7 +194,7 @@ def set_priors(
     responses=_NO_CONFIG,
 )
 def warm_start(
-    config_id: ConfigId, body: list[HistoricalInteraction], service: ServiceDep, _: AdminKey
+    config_id: ConfigId, body: Records[HistoricalInteraction], service: ServiceDep, _: AdminKey
 ) -> dict[str, Any]:
     return {"arms": service.warm_start(config_id, [h.model_dump() for h in body])}
 

@@ -39,6 +39,7 @@ __all__ = [
     "KeySecret",
     "Role",
     "Slot",
+    "VerifiedKey",
     "verify_key",
     "wrap_legacy_digest",
 ]
@@ -125,11 +126,25 @@ class KeyDigest:
 
 def verify_key(digests: tuple[KeyDigest, ...], key: str, secret: KeySecret | None) -> Role | None:
     """The role of ``key`` (admin wins), or ``None`` if it matches no stored key."""
-    role: Role | None = None
+    found = _match(digests, key, secret)
+    return found.role if found is not None else None
+
+
+def _match(digests: tuple[KeyDigest, ...], key: str, secret: KeySecret | None) -> KeyDigest | None:
+    """The stored key ``key`` is (an admin one first); every digest is computed."""
+    found: KeyDigest | None = None
     for entry in digests:
-        if entry.matches(secret, key) and role != Role.ADMIN:
-            role = entry.role
-    return role
+        if entry.matches(secret, key) and (found is None or found.role != Role.ADMIN):
+            found = entry
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedKey:
+    """What a request's key is: its role and which stored key (``admin/primary``...)."""
+
+    role: Role
+    id: str
 
 
 class KeyRing:
@@ -148,7 +163,7 @@ class KeyRing:
         #: keys the fingerprints of verified keys (random per process: not a digest of the
         #: key that could be looked up anywhere else)
         self._fingerprint_key = secrets.token_bytes(32)
-        self._ring: tuple[tuple[KeyDigest, ...], dict[bytes, Role]] = ((), {})
+        self._ring: tuple[tuple[KeyDigest, ...], dict[bytes, VerifiedKey]] = ((), {})
         self._stamp: str | None = None
         self._loaded = False
         self._lock = threading.Lock()
@@ -159,14 +174,22 @@ class KeyRing:
         ).digest()
 
     def role_for(self, key: str) -> Role | None:
+        found = self.verify(key)
+        return found.role if found is not None else None
+
+    def verify(self, key: str) -> VerifiedKey | None:
+        """The stored key ``key`` is, or ``None``: a dictionary lookup once it was verified."""
         digests, verified = self._ring
         fingerprint = self._fingerprint(key)
-        role = verified.get(fingerprint)
-        if role is None:
-            role = verify_key(digests, key, self._secret)
-            if role is not None and len(verified) < _MAX_VERIFIED:
-                verified[fingerprint] = role
-        return role
+        found = verified.get(fingerprint)
+        if found is None:
+            entry = _match(digests, key, self._secret)
+            if entry is None:
+                return None
+            found = VerifiedKey(entry.role, f"{entry.role.value}/{entry.slot.value}")
+            if len(verified) < _MAX_VERIFIED:
+                verified[fingerprint] = found
+        return found
 
     def foreign_digests(self) -> list[KeyDigest]:
         """Stored digests keyed by another server secret than this process's (they can never
