@@ -141,8 +141,8 @@ def _get(session: Session, alert_id: str) -> AlertRow:
 def evaluate_due_alerts(db: Database, settings: Settings, now: datetime | None = None) -> int:
     """Evaluate every alert whose evaluation is due (each by one process); how many."""
     now = now or utcnow()
-    with db.transaction() as session:
-        due = session.execute(
+    with db.engine.execution_options(readonly=True).connect() as connection:  # no write lock
+        due = connection.execute(
             select(AlertRow.id, AlertRow.next_evaluation_at).where(
                 AlertRow.next_evaluation_at <= now
             )

@@ -128,8 +128,8 @@ def realtime_monitor_id(session: Session, deployment_id: str) -> str | None:
 def run_due_monitors(db: Database, settings: Settings, now: datetime | None = None) -> int:
     """Run every monitor that is due (each due time by one process); how many ran."""
     now = now or utcnow()
-    with db.transaction() as session:
-        due = session.execute(
+    with db.engine.execution_options(readonly=True).connect() as connection:  # no write lock
+        due = connection.execute(
             select(
                 RealtimeMonitorRow.id, RealtimeMonitorRow.next_run_at, RealtimeMonitorRow.schedule
             ).where(RealtimeMonitorRow.next_run_at <= now)

@@ -205,8 +205,8 @@ def run_due_refreshes(
     """Run every due time of every active policy up to ``now`` that no one claimed yet."""
     now = now or utcnow()
     misfire = timedelta(seconds=settings.schedule_misfire_seconds)
-    with db.transaction() as session:
-        due = session.execute(
+    with db.engine.execution_options(readonly=True).connect() as connection:  # no write lock
+        due = connection.execute(
             select(RefreshPolicyRow.id).where(
                 RefreshPolicyRow.paused.is_(False), RefreshPolicyRow.next_run_at <= now
             )

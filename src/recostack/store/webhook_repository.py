@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, or_, select, update
+from sqlalchemy import Connection, Engine, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from recostack.errors import NotFound
@@ -34,6 +34,7 @@ __all__ = [
     "enqueue_event",
     "enqueue_for_webhook",
     "get_webhook",
+    "has_due_deliveries",
     "list_deliveries",
     "list_webhooks",
     "record_attempt",
@@ -146,6 +147,20 @@ def list_deliveries(
             .limit(limit)
         )
     )
+
+
+def has_due_deliveries(engine: Engine) -> bool:
+    """Whether any delivery is due now (a read-only look, before a claim takes locks)."""
+    with engine.execution_options(readonly=True).connect() as connection:
+        found = connection.scalar(
+            select(WebhookDeliveryRow.id)
+            .where(
+                WebhookDeliveryRow.status == PENDING,
+                WebhookDeliveryRow.next_attempt_at <= utcnow(),
+            )
+            .limit(1)
+        )
+    return found is not None
 
 
 def claim_deliveries(
