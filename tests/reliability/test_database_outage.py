@@ -104,9 +104,16 @@ def cluster(own_postgres: OwnPostgres, tmp_path: Path) -> Iterator[Cluster]:
 
 
 def _loop(load: Load, kind: str, pause: float, call: Callable[[httpx.Client], None]) -> None:
+    """``call`` until the load stops; a connection that fails is an outcome too (status 0)."""
     with httpx.Client(timeout=60) as http:
         while not load.stop.is_set():
-            call(http)
+            started = time.monotonic()
+            try:
+                call(http)
+            except httpx.HTTPError as exc:
+                with load.lock:
+                    failed = Outcome(0, time.monotonic() - started, started, repr(exc).encode())
+                    load.outcomes[f"{kind}: connection failed"].append(failed)
             time.sleep(pause)
 
 

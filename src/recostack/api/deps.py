@@ -12,6 +12,7 @@ they run on the event loop, and read only the in-memory key ring.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -24,6 +25,7 @@ from recostack.jobs.worker import WorkerThreads
 from recostack.serving import Recommender, Serving
 from recostack.serving.keys import Role
 from recostack.settings import Settings
+from recostack.store.availability import is_database_unavailable
 from recostack.store.engine import Database
 from recostack.store.scenario_repository import ScenarioStore
 
@@ -38,6 +40,8 @@ __all__ = [
     "SettingsDep",
     "WorkersDep",
 ]
+
+logger = logging.getLogger(__name__)
 
 API_KEY_HEADER = "x-api-key"
 _api_key = APIKeyHeader(
@@ -75,10 +79,19 @@ def _session(request: Request) -> Iterator[Session]:
     with db.sessions() as session:
         try:
             yield session
-            session.commit()
         except BaseException:
             session.rollback()
             raise
+        try:
+            session.commit()  # what is left is a read: an endpoint that writes has committed
+        except Exception as exc:
+            # the answer has gone out already: a database that went away since cannot change
+            # it, and raising now would cut the connection under the client
+            if not is_database_unavailable(exc):
+                raise
+            logger.warning(
+                "the database went away after %s %s answered", request.method, request.url.path
+            )
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
