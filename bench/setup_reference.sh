@@ -7,6 +7,10 @@
 #   bash bench/setup_reference.sh            # install the pinned list (idempotent)
 #   bash bench/setup_reference.sh --resolve  # resolve afresh and rewrite the pins
 #
+# MABWiser 2.7.4 and River 0.26.1 are bandit.py's and bandit_sim.py's peers (Thompson
+# sampling); MABWiser is installed with --no-deps too (it declares seaborn, which only its
+# simulator imports); matplotlib draws bandit_sim.py's plot.
+#
 # `recommenders` is installed with --no-deps: its declared dependencies
 # (cornac, lightgbm, transformers, notebook, ...) are not needed by the three
 # modules the benchmarks import (models.sar.sar_singlenode,
@@ -35,9 +39,9 @@ with open(sys.argv[1], "rb") as f:
     print("\n".join(tomllib.load(f)["project"]["dependencies"]))
 EOF
 )
-    "${PIP[@]}" install --no-deps "recommenders==1.2.1"
+    "${PIP[@]}" install --no-deps "recommenders==1.2.1" "mabwiser==2.7.4"
     "${PIP[@]}" install "pandas>=2.1,<3" numpy scipy scikit-learn psutil py-spy "implicit==0.7.3" \
-        "${RUNTIME[@]}"
+        "river==0.26.1" matplotlib "${RUNTIME[@]}"
     {
         echo "# The bench environment (.venv-bench), written by bench/setup_reference.sh --resolve."
         echo "# Installed with: pip install --no-deps -r bench/requirements-reference.txt"
@@ -60,13 +64,18 @@ from recommenders.datasets.python_splitters import python_stratified_split  # no
 from recommenders.evaluation.python_evaluation import map_at_k  # noqa: F401
 from recommenders.models.sar.sar_singlenode import SARSingleNode  # noqa: F401
 import implicit
+from importlib.metadata import version
+import matplotlib
 import optuna
+import river
+from mabwiser.mab import MAB, LearningPolicy  # noqa: F401
 
 import recostack.algorithms.sar  # noqa: F401
 import recostack.evaluation  # noqa: F401
 
 print(
     f"bench env ready: recommenders {recommenders.__version__}, implicit {implicit.__version__}, "
-    f"optuna {optuna.__version__}, numpy {np.__version__}"
+    f"optuna {optuna.__version__}, mabwiser {version('mabwiser')}, river {river.__version__}, "
+    f"matplotlib {matplotlib.__version__}, numpy {np.__version__}"
 )
 EOF

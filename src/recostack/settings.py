@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # --- serving -------------------------------------------------------------
     #: memory budget of the loaded-model cache of each API process
     model_cache_bytes: int = Field(default=2 * 1024**3, ge=0)
+    #: off-policy evaluation reads at most this many of a deployment's newest online answers
+    #: (a request may ask for another window with ``maxAnswers``)
+    online_evaluation_max_answers: int = Field(default=20_000, ge=1, le=10_000_000)
 
     # --- operations (statistics, schedules, webhooks) -------------------------------
     #: how often each API process merges its statistics rollups into the store

@@ -23,10 +23,12 @@ arm weigh 1 (the latest), 1/decay_gamma, 1/decay_gamma², ... and at most
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict, deque
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
 from scipy import special
@@ -43,6 +45,7 @@ __all__ = [
     "prob_below",
     "rank_offers",
     "rank_probabilities",
+    "simulated_decisions",
 ]
 
 
@@ -227,23 +230,25 @@ def rank_offers(
         draws = rng.random(n)
         order = np.argsort(-draws, kind="stable")[:k]
         return RankedOffers(order, draws[order], np.ones(k, dtype=bool), True)
-    draws = rng.beta(alpha, beta)
-    random_arms = np.zeros(n, dtype=bool)
-    if random_action > 0:
-        random_arms = rng.random(n) < random_action
-        if random_arms.any():
-            a0 = np.ones(n) if alpha_zero is None else alpha_zero
-            b0 = np.ones(n) if beta_zero is None else beta_zero
-            draws[random_arms] = rng.beta(a0[random_arms], b0[random_arms])
-    order = _top(draws, k)
-    return RankedOffers(order, draws[order], random_arms[order], False)
+    from recostack.algorithms.bandit_kernels import decide, seed_words
+
+    order, draws, random_arms = decide(
+        seed_words(rng),
+        _floats(alpha),
+        _floats(beta),
+        np.ones(n) if alpha_zero is None else _floats(alpha_zero),
+        np.ones(n) if beta_zero is None else _floats(beta_zero),
+        k,
+        float(random_action),
+    )
+    return RankedOffers(order, draws, random_arms, False)
 
 
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    if k < len(scores):
-        head = np.argpartition(-scores, k - 1)[:k]
-        return head[np.argsort(-scores[head], kind="stable")]
-    return np.argsort(-scores, kind="stable")
+def _floats(values: np.ndarray) -> np.ndarray:
+    """A contiguous float64 array (what the compiled kernels take), copied only if need be."""
+    if isinstance(values, np.ndarray) and values.dtype == np.float64 and values.flags.c_contiguous:
+        return values
+    return np.ascontiguousarray(values, dtype=np.float64)
 
 
 def rank_probabilities(
@@ -264,25 +269,54 @@ def rank_probabilities(
     Thompson part is exact for a single arm and estimated from ``n_draws``
     simulated decisions otherwise (no closed form for a ranking of Betas).
     """
+    return simulated_decisions(
+        alpha,
+        beta,
+        k,
+        rng,
+        epsilon=epsilon,
+        random_action=random_action,
+        alpha_zero=alpha_zero,
+        beta_zero=beta_zero,
+        n_draws=n_draws,
+    )[0]
+
+
+def simulated_decisions(
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    k: int,
+    rng: np.random.Generator,
+    *,
+    epsilon: float = 0.0,
+    random_action: float = 0.0,
+    alpha_zero: np.ndarray | None = None,
+    beta_zero: np.ndarray | None = None,
+    n_draws: int = 2000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rank_probabilities`, and per arm the probability that its posterior draw is
+    below that of the arm with the highest posterior mean (the Beta overlap of
+    :func:`exploration_probabilities`, estimated from the same draws; 0 for that arm)."""
     n = len(alpha)
     k = min(k, n)
-    probabilities = np.zeros((n, k))
     if n == 0:
-        return probabilities
+        return np.zeros((0, k)), np.zeros(0)
     if n == 1:
-        probabilities[0, 0] = 1.0
-        return probabilities
-    draws = rng.beta(alpha, beta, size=(n_draws, n))
-    if random_action > 0:
-        a0 = np.ones(n) if alpha_zero is None else alpha_zero
-        b0 = np.ones(n) if beta_zero is None else beta_zero
-        random_arms = rng.random((n_draws, n)) < random_action
-        prior = rng.beta(a0, b0, size=(n_draws, n))
-        draws = np.where(random_arms, prior, draws)
-    ranked = np.argsort(-draws, axis=1, kind="stable")[:, :k]
-    for r in range(k):
-        probabilities[:, r] = np.bincount(ranked[:, r], minlength=n) / n_draws
-    return (1.0 - epsilon) * probabilities + epsilon / n
+        return np.ones((1, min(k, 1))), np.zeros(1)
+    from recostack.algorithms.bandit_kernels import seed_words, simulate_ranks
+
+    ones = np.ones(n)
+    probabilities, below = simulate_ranks(
+        seed_words(rng),
+        _floats(alpha),
+        _floats(beta),
+        ones if alpha_zero is None else _floats(alpha_zero),
+        ones if beta_zero is None else _floats(beta_zero),
+        k,
+        n_draws,
+        float(random_action),
+    )
+    return (1.0 - epsilon) * probabilities + epsilon / n, below
 
 
 # --- exploration: Beta overlap ------------------------------------------------------
@@ -321,8 +355,11 @@ def exploration_probabilities(alpha: np.ndarray, beta: np.ndarray) -> np.ndarray
 # --- an in-memory learner (simulations, benchmarks) ---------------------------------
 
 
-@dataclass(slots=True)
-class _Shown:
+class _Shown(NamedTuple):
+    """One interaction of an arm (a tuple of plain values: the garbage collector stops
+    visiting it, where millions of small objects would make every full collection slow)."""
+
+    id: int
     shown_at: float
     customer: Hashable | None
     taken_up: bool = False
@@ -336,7 +373,9 @@ class OnlineBandit:
 
     ``n_segments`` × ``n_offers`` arms with priors 1, 1 unless given; ``select``
     shows ``k`` offers and records them as interactions at time ``now`` (ms);
-    ``learn`` converts one shown offer into a take-up.
+    ``learn`` converts one shown offer into a take-up. Times only move forward:
+    each segment keeps its interactions in the order shown, so the window drops
+    the oldest first without visiting every arm.
     """
 
     def __init__(
@@ -358,9 +397,13 @@ class OnlineBandit:
         self.beta = self.beta_zero.copy()
         self.shown = np.zeros(shape, dtype=np.int64)
         self.taken_up = np.zeros(shape, dtype=np.int64)
-        #: per arm, its interactions, newest last
+        #: per arm, its counted interactions, newest last
         self._log: dict[tuple[int, int], deque[_Shown]] = defaultdict(deque)
+        #: per segment, (shown_at, offer, id) of its interactions in the order shown
+        self._by_time: dict[int, deque[tuple[float, int, int]]] = defaultdict(deque)
+        self._ids = itertools.count()
         self._simple = not config.decays
+        self._fail_part = config.fail_part
 
     def select(
         self, segment: int, k: int = 1, now: float = 0.0, customer: Hashable | None = None
@@ -377,14 +420,22 @@ class OnlineBandit:
             alpha_zero=self.alpha_zero[segment],
             beta_zero=self.beta_zero[segment],
         )
-        for offer in ranked.order:
-            arm = (segment, int(offer))
-            self.shown[arm] += 1
-            self._log[arm].append(_Shown(now, customer))
+        by_time = self._by_time[segment]
+        self.shown[segment, ranked.order] += 1
+        if self._simple:
+            self.beta[segment, ranked.order] += self._fail_part
+        for offer in ranked.order.tolist():
+            arm = (segment, offer)
+            entry = _Shown(next(self._ids), now, customer)
+            log = self._log[arm]
+            log.append(entry)
+            by_time.append((now, offer, entry.id))
             if self._simple:
-                self.beta[arm] += c.fail_part
-                self._expire_arm(arm, now)
+                if len(log) > c.processing_count:
+                    self._drop(arm, log.popleft())
             else:
+                while len(log) > c.processing_count:
+                    log.popleft()
                 self._recompute(arm, now)
         return ranked
 
@@ -393,9 +444,10 @@ class OnlineBandit:
         is none (nothing shown, or it has left the window)."""
         arm = (segment, offer)
         log = self._log[arm]
-        for entry in reversed(log):
+        for index in range(len(log) - 1, -1, -1):
+            entry = log[index]
             if not entry.taken_up:
-                entry.taken_up, entry.reward = True, reward
+                log[index] = entry._replace(taken_up=True, reward=reward)
                 self.taken_up[arm] += 1
                 if self._simple:
                     self.alpha[arm] += self.config.success_part(reward)
@@ -406,27 +458,32 @@ class OnlineBandit:
         return False
 
     def _expire(self, segment: int, now: float) -> None:
-        for offer in range(self.alpha.shape[1]):
-            self._expire_arm((segment, offer), now)
-
-    def _expire_arm(self, arm: tuple[int, int], now: float) -> None:
-        """Drop interactions that left the window or the count."""
-        c = self.config
-        log = self._log.get(arm)
-        if not log:
+        """Drop the segment's interactions that left the window, oldest first (an arm's
+        counted interactions are in time order: one still counted is its arm's oldest)."""
+        limit = now - self.config.processing_window
+        shown = self._by_time[segment]
+        if not shown or shown[0][0] >= limit:
             return
-        limit = now - c.processing_window
-        changed = False
-        while log and (log[0].shown_at < limit or len(log) > c.processing_count):
-            changed = True
-            entry = log.popleft()
-            if self._simple:
-                if entry.taken_up:
-                    self.alpha[arm] -= c.success_part(entry.reward)
-                else:
-                    self.beta[arm] -= c.fail_part
-        if changed and not self._simple:
-            self._recompute(arm, now)
+        changed: set[tuple[int, int]] = set()
+        while shown and shown[0][0] < limit:
+            _, offer, entry_id = shown.popleft()
+            arm = (segment, offer)
+            log = self._log[arm]
+            if log and log[0].id == entry_id:  # else the count dropped it already
+                self._drop(arm, log.popleft())
+                changed.add(arm)
+        if not self._simple:
+            for arm in changed:
+                self._recompute(arm, now)
+
+    def _drop(self, arm: tuple[int, int], entry: _Shown) -> None:
+        """An interaction stops counting (simple mode: subtract what it added)."""
+        if self._simple:
+            c = self.config
+            if entry.taken_up:
+                self.alpha[arm] -= c.success_part(entry.reward)
+            else:
+                self.beta[arm] -= c.fail_part
 
     def _recompute(self, arm: tuple[int, int], now: float) -> None:
         log = self._log[arm]

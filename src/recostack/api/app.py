@@ -26,6 +26,7 @@ from recostack.api import (
     customers,
     default_scenarios,
     deployment_recommend,
+    deployment_responses,
     deployments,
     files,
     models,
@@ -54,6 +55,7 @@ from recostack.services.deployments import DeploymentService
 from recostack.services.online_learning import OnlineLearningService
 from recostack.services.realtime_monitor import RealtimeMonitorService
 from recostack.services.refresh_policies import RefreshPolicyService
+from recostack.services.response_intake import ResponseIntake
 from recostack.services.webhooks import WebhookService
 from recostack.serving import Serving
 from recostack.serving.metrics import mark_process_dead, serving_metrics
@@ -138,11 +140,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state.deployment_logs = DeploymentLogs(
         db, serving.prediction_logger, serving.statistics, serving.default_version
     )
-    state.online_learning = OnlineLearningService(db, serving)
+    state.online_learning = OnlineLearningService(
+        db, serving, settings.online_evaluation_max_answers
+    )
     state.batch_jobs = BatchJobService(db, settings)
     state.batch_predictions = BatchPredictionService(db, settings)
     state.campaigns = CampaignService(db, settings)
     state.deployment_logs.online = serving.online.learner if serving.online else None
+    state.response_intake = ResponseIntake(state.deployment_logs, state.deployment_logs.online)
     state.webhooks = WebhookService(db, settings)
     state.refresh_policies = RefreshPolicyService(db, settings)
     state.alerts = AlertService(db, settings)
@@ -154,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         recommendations.router,
         deployment_recommend.router,
+        deployment_responses.router,
         models.router,
         files.router,
         reco_endpoints.router,

@@ -1,7 +1,8 @@
 """Deployments: create, describe, list, update, start, stop, delete, promote, roll back; logs.
 
 Management needs the admin key; ``responses`` accepts the recommend key
-(the recommend endpoint is :mod:`recostack.api.deployment_recommend`).
+(the recommend and responses endpoints are :mod:`recostack.api.deployment_recommend` and
+:mod:`recostack.api.deployment_responses`).
 ``?version=`` addresses one version of a deployment; without it,
 management addresses the newest version. Loading and switching models
 happens in the background: ``start``, ``set-model-version`` and
@@ -28,9 +29,8 @@ from recostack.api.deployment_schemas import (
     DeploymentCreate,
     DeploymentUpdate,
     ModelVersionUpdate,
-    ResponseCreate,
 )
-from recostack.api.deps import AdminKey, RecommendKey
+from recostack.api.deps import AdminKey
 from recostack.api.errors import ERROR_RESPONSES, error_responses
 from recostack.api.inputs import DeploymentName, VersionName
 from recostack.services.deployment_logs import DeploymentLogs
@@ -235,20 +235,7 @@ def set_default_prediction_arguments(
     return DeploymentPublic.of(view)
 
 
-# --- responses (recommend key) and logs (admin key) ---------------------------------------
-
-
-@router.post(
-    "/deployments/{deployment_id}/responses",
-    status_code=201,
-    summary="Record a response to an answer (take-up, event, reward)",
-    response_model=ResponseLogPublic,
-    responses=error_responses(e404="no such deployment or request id"),
-)
-def log_response(
-    deployment_id: DeploymentId, body: ResponseCreate, logs: LogsDep, _: RecommendKey
-) -> ResponseLogPublic:
-    return ResponseLogPublic.of(logs.record_response(deployment_id, body.model_dump()))
+# --- logs (admin key; responses are taken by recostack.api.deployment_responses) ----------
 
 
 class LogPage(BaseModel):

@@ -24,12 +24,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from recostack.api.customers import _csv_text
 from recostack.api.deps import AdminKey
 from recostack.api.errors import ERROR_RESPONSES, error_responses
-from recostack.api.inputs import CollectionName, DeploymentName, Records
+from recostack.api.inputs import CSV_PATTERN, CollectionName, DeploymentName, Records
 from recostack.api.online_learning_schemas import (
     ArmPrior,
     EvaluatePolicyBody,
     FeatureStoreSetup,
     HistoricalInteraction,
+    IsoDateTime,
     OfferRecord,
     OnlineLearningCreate,
 )
@@ -65,9 +66,16 @@ def _utc(value: datetime | None) -> datetime | None:
 @router.put(
     "/offers/{collection}",
     summary="Load offers from a CSV file (header row), replacing offers with the same id",
-    responses=error_responses(e413="the file is too large", e422="a row does not fit the header"),
+    responses=error_responses(
+        e413="the file is too large",
+        e422="a row has not as many fields as the header, the key column is not in the header, "
+        "or an offer id in it is empty or too long",
+    ),
     openapi_extra={
-        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string", "pattern": CSV_PATTERN}}},
+        }
     },
 )
 async def upload_offers(
@@ -124,6 +132,8 @@ def setup_feature_store(
     responses=error_responses(
         e404="no such feature store",
         e409="the name exists (give replace), or the policy evaluation refused the change",
+        e422="parameters that contradict each other or the feature store (its contextual "
+        "variables, its offer key), or a batch_find that is not a JSON object",
     ),
 )
 def create_online_learning(
@@ -212,23 +222,28 @@ def exploration_report(
     deployment_id: DeploymentId,
     service: ServiceDep,
     _: AdminKey,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: Annotated[IsoDateTime | None, Query()] = None,
+    end: Annotated[IsoDateTime | None, Query()] = None,
 ) -> dict[str, Any]:
     return service.exploration_report(deployment_id, _utc(start), _utc(end))
 
 
 @router.post(
     "/deployments/{deployment_id}/evaluate-policy",
-    summary="Off-policy evaluation of a candidate configuration on the logged answers "
-    "(IPW, SNIPW, DR with 95 % bootstrap intervals; effective sample size)",
+    summary="Off-policy evaluation of a candidate (a configuration, or a model-backed "
+    "deployment's top-k) on a window of the logged answers (IPW, SNIPW, DR with 95 % "
+    "bootstrap intervals; effective sample size)",
     responses=error_responses(
-        e404="no such configuration", e409="no logged online answers in that range"
+        e404="no such configuration or candidate deployment",
+        e409="no logged online answers in that range, or the candidate deployment is stopped",
+        e422="the candidate deployment is not model-backed, or a candidate names both a "
+        "deployment and configuration parameters",
+        e503="the candidate deployment is not ready",
     ),
 )
 def evaluate_policy(
     deployment_id: DeploymentId, body: EvaluatePolicyBody, service: ServiceDep, _: AdminKey
 ) -> dict[str, Any]:
     return service.evaluate_policy(
-        deployment_id, body.candidate(), _utc(body.start), _utc(body.end)
+        deployment_id, body.candidate(), _utc(body.start), _utc(body.end), body.max_answers
     )

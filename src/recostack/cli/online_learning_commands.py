@@ -3,8 +3,9 @@
 ``online-learning list``, ``show CONFIG``, ``arms CONFIG [--segment S]``
 (a rich table of arms per segment), ``delete CONFIG``, ``report DEPLOYMENT``
 (the exploration report); ``evaluate-policy DEPLOYMENT [--config ID]
-[--epsilon E] [-p randomisation_x=value]`` (IPW, SNIPW, DR with 95 %
-intervals, effective sample size).
+[--epsilon E] [-p randomisation_x=value] [--candidate-deployment D]
+[--max-answers N]`` (IPW, SNIPW, DR with 95 % intervals, effective sample
+size, the window of answers read).
 """
 
 from __future__ import annotations
@@ -115,6 +116,14 @@ def evaluate_policy(
     parameter: Annotated[
         list[str] | None, typer.Option("-p", help="randomisation_name=value (repeatable)")
     ] = None,
+    candidate_deployment: Annotated[
+        str | None,
+        typer.Option(help="a model-backed deployment whose top-k is the candidate"),
+    ] = None,
+    max_answers: Annotated[
+        int | None,
+        typer.Option(min=1, help="read the newest this many answers (the server's default)"),
+    ] = None,
     url: Url = DEFAULT_URL,
     api_key: ApiKey = "",
 ) -> None:
@@ -128,7 +137,13 @@ def evaluate_policy(
     if epsilon is not None:
         overrides["randomisation_epsilon"] = epsilon
     with Client(url, api_key) as client:
-        result = client.evaluate_policy(deployment_id, config_id=config, **overrides)
+        result = client.evaluate_policy(
+            deployment_id,
+            config_id=config,
+            candidate_deployment_id=candidate_deployment,
+            max_answers=max_answers,
+            **overrides,
+        )
     table = Table(
         "estimator",
         "take-up rate",
@@ -140,3 +155,7 @@ def evaluate_policy(
         table.add_row(name.upper(), f"{e['value']:.4f}", f"[{e['lower']:.4f}, {e['upper']:.4f}]")
     console.print(table)
     console.print(f"effective sample size: {result['effectiveSampleSize']:.1f}")
+    window = result.get("window") or {}
+    if window:
+        more = " (the range held more: the newest were read)" if window["truncated"] else ""
+        console.print(f"answers read: {window['answers']} of at most {window['maxAnswers']}{more}")

@@ -138,12 +138,25 @@ class OnlineLearningCalls(HttpSession):
         config_id: str | None = None,
         start: str | datetime | None = None,
         end: str | datetime | None = None,
+        *,
+        candidate_deployment_id: str | None = None,
+        candidate_version: str | None = None,
+        max_answers: int | None = None,
         **overrides: Any,
     ) -> dict[str, Any]:
         """IPW, SNIPW and DR (95 % intervals) of a candidate on the deployment's logged
         answers: another configuration and/or ``randomisation_*`` overrides, ``alpha_zero``,
-        ``beta_zero``."""
-        body: dict[str, Any] = {"configId": config_id, "start": _time(start), "end": _time(end)}
+        ``beta_zero``; or a model-backed deployment's top-k (``candidate_deployment_id``).
+        ``max_answers``: read the newest this many answers (the server's default: 20,000);
+        the answer's ``window`` says how many were read."""
+        body: dict[str, Any] = {
+            "configId": config_id,
+            "candidateDeploymentId": candidate_deployment_id,
+            "candidateVersion": candidate_version,
+            "maxAnswers": max_answers,
+            "start": _time(start),
+            "end": _time(end),
+        }
         for name, value in overrides.items():
             body[{"alpha_zero": "alphaZero", "beta_zero": "betaZero"}.get(name, name)] = value
         answer: dict[str, Any] = self._call(

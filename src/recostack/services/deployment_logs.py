@@ -50,7 +50,15 @@ class DeploymentLogs:
             # transaction, the response log record with it)
             learned = self.online.respond(deployment_id, response)
             if learned is not None:
-                return learned
+                record, answer = learned
+                self.count_response(deployment_id, answer.version, record)
+                return record
+        return self.record_logged_response(deployment_id, response)
+
+    def record_logged_response(
+        self, deployment_id: str, response: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A response to an answer of the prediction log (not an online answer)."""
         request_id = response["request_id"]
         with self.db.transaction() as session:
             repo.get_deployment(session, deployment_id)
@@ -77,12 +85,18 @@ class DeploymentLogs:
             insert_response(connection, record)
             # an answer still queued in the logger was given by the version serving now
             version = prediction_version(connection, deployment_id, request_id)
+        self.count_response(deployment_id, version, record)
+        return record
+
+    def count_response(
+        self, deployment_id: str, version: str | None, record: Mapping[str, Any]
+    ) -> None:
+        """Count a recorded response in the deployment's statistics over time."""
         if self.statistics is not None:
             version = version or self.default_version(deployment_id) or ""
             self.statistics.add_response(
-                deployment_id, version, response.get("take_up"), record["created_at"]
+                deployment_id, version, record.get("take_up"), record["created_at"]
             )
-        return record
 
     def page(
         self,

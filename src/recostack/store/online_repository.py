@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from recostack.errors import Conflict, Invalid, NotFound
+from recostack.errors import Conflict, Invalid, NotFound, Unprocessable
 from recostack.serving.online.configuration import bandit_config, context_variables
 from recostack.serving.online.records import (
     ONLINE_GENERATION,
@@ -118,7 +118,7 @@ def _values_of(name: str, values: Any) -> tuple[str, ...]:
         )
     out = tuple(str(v) for v in values)
     if any(not v or "|" in v or len(v) > 100 for v in out) or len(set(out)) != len(out):
-        raise Invalid(
+        raise Unprocessable(
             f"contextual variable {name!r}: values are distinct, 1 to 100 characters, without '|'",
             field="contextual_variables",
         )
@@ -166,7 +166,7 @@ def build_feature_store(
     for offer_id, record in offers.items():
         name = offer_id if offer_name_column in ("", None) else record.get(offer_name_column)
         if name is None or name == "":
-            raise Invalid(
+            raise Unprocessable(
                 f"offer {offer_id!r} has no {offer_name_column!r}", field="offer_name_column"
             )
         allowed = [_allowed(record, v, values) for v, values in variables.items()]
@@ -259,13 +259,40 @@ def _feature_store(session: Session, database: str, collection: str) -> FeatureS
 # --- configurations -------------------------------------------------------------------
 
 
+def _name_column(session: Session, store: FeatureStore) -> str:
+    return str(
+        session.scalar(
+            select(FeatureStoreRow.offer_name_column).where(
+                FeatureStoreRow.database == store.database,
+                FeatureStoreRow.collection == store.collection,
+            )
+        )
+        or ""
+    )
+
+
 def _check_variables(values: Mapping[str, Any], store: FeatureStore) -> None:
     names = [v.name for v in context_variables(values)]
     if names != list(store.variables):
-        raise Invalid(
+        raise Unprocessable(
             f"the configuration's contextual variables {names} must be the feature store's "
             f"{list(store.variables)}, in order",
             field="contextual_variables_contextual_variable_one_name",
+        )
+
+
+def _check_offer_key(values: Mapping[str, Any], store: FeatureStore, name_column: str) -> None:
+    """``contextual_variables_offer_key`` names the field that holds each offer's name in the
+    feature store (its ``offer_name_column``; an offer id field when it has none)."""
+    key = str(values["contextual_variables_offer_key"])
+    if not name_column and key in ("offer", "offer_name", "offer_id"):
+        return
+    if key != name_column and any(str(r.get(key)) != o for o, r in store.offers.items()):
+        raise Unprocessable(
+            f"contextual_variables_offer_key {key!r} does not name the offers of the feature "
+            f"store {store.database}.{store.collection} (they are named by "
+            f"{name_column or 'their id'!r})",
+            field="contextual_variables_offer_key",
         )
 
 
@@ -279,6 +306,7 @@ def create_configuration(
         session, values["feature_store_database"], values["feature_store_collection"]
     )
     _check_variables(values, store)
+    _check_offer_key(values, store, _name_column(session, store))
     row = session.scalar(select(OnlineLearningRow).where(OnlineLearningRow.name == values["name"]))
     replaced = row is not None
     if row is not None and not replace:
@@ -349,7 +377,13 @@ def configuration_of(session: Session, row: OnlineLearningRow) -> OnlineConfigur
     values = {**row.parameters, "name": row.name, "description": row.description}
     store = _feature_store(session, row.feature_store_database, row.feature_store_collection)
     return OnlineConfiguration(
-        row.id, row.name, bandit_config(values), context_variables(values), store, values
+        row.id,
+        row.name,
+        bandit_config(values),
+        context_variables(values),
+        store,
+        values,
+        per_customer=bool(values.get("per_customer_arms")),
     )
 
 

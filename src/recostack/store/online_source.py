@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Engine, text
 
@@ -14,10 +15,11 @@ from recostack.serving.online.records import (
     ResponseEvent,
 )
 from recostack.store.engine import make_session_factory
-from recostack.store.online_repository import read_configurations
+from recostack.store.online_repository import list_offers, read_configurations
 from recostack.store.options_store import (
-    interactions_of_request,
+    interactions_of_requests,
     read_arm_stats,
+    read_segment_arms,
     record_impressions,
     record_responses,
     sweep,
@@ -42,6 +44,16 @@ class OnlineStore:
         with self._reader.connect() as connection:
             return read_arm_stats(connection, config_id)
 
+    def segment_arms(
+        self, config_id: str, segments: Sequence[str]
+    ) -> dict[tuple[str, str], ArmStats]:
+        with self._reader.connect() as connection:
+            return read_segment_arms(connection, config_id, segments)
+
+    def offers(self, collection: str) -> dict[str, dict[str, Any]]:
+        with self._reader.connect() as connection:
+            return list_offers(connection, collection)
+
     def write(self, impressions: Sequence[Impression], responses: Sequence[ResponseEvent]) -> None:
         with self._engine.begin() as connection:
             record_impressions(connection, impressions)
@@ -59,6 +71,6 @@ class OnlineStore:
                     return
             sweep(connection, configuration.id, configuration.params, now_ms, since_ms)
 
-    def shown_offers(self, request_id: str) -> list[dict[str, object]]:
+    def shown_offers(self, request_ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
         with self._reader.connect() as connection:
-            return interactions_of_request(connection, request_id)
+            return interactions_of_requests(connection, request_ids)

@@ -87,6 +87,8 @@ class OnlineLearningRow(Base):
 
 class ArmRow(Base):
     __tablename__ = "online_arms"
+    #: per-customer arms are read by segment (the customer)
+    __table_args__ = (Index("ix_online_arms_segment", "config_id", "segment"),)
 
     config_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     offer: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -118,6 +120,8 @@ class InteractionRow(Base):
     offer: Mapped[str] = mapped_column(String(255), primary_key=True)
     config_id: Mapped[str] = mapped_column(String(36))
     deployment_id: Mapped[str] = mapped_column(String(128))
+    #: the deployment's version that answered
+    version: Mapped[str] = mapped_column(String(64))
     segment: Mapped[str] = mapped_column(String(255))
     customer_id: Mapped[str | None] = mapped_column(String(255))
     rank: Mapped[int] = mapped_column(Integer)

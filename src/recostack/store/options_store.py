@@ -33,9 +33,10 @@ from recostack.store.tables import UTCDateTime, utcnow
 
 __all__ = [
     "ensure_arms",
-    "interactions_of_request",
+    "interactions_of_requests",
     "list_arms",
     "read_arm_stats",
+    "read_segment_arms",
     "recompute_arms",
     "record_impressions",
     "record_responses",
@@ -46,20 +47,24 @@ __all__ = [
 
 Arm = tuple[str, str]  # (offer, segment)
 
-_UPSERT_SHOWN = text(
-    """
-    INSERT INTO online_arms (config_id, offer, segment, alpha, beta, alpha_zero, beta_zero,
-        shown, taken_up, declined, reward_sum, counted, arm_reward, updated_at)
-    VALUES (:config_id, :offer, :segment, 1.0, 1.0 + :beta, 1.0, 1.0,
-        :shown, 0, 0, 0.0, :shown, :draw, :now)
-    ON CONFLICT (config_id, offer, segment) DO UPDATE SET
-        beta = online_arms.beta + (excluded.beta - excluded.beta_zero),
-        shown = online_arms.shown + excluded.shown,
-        counted = online_arms.counted + excluded.counted,
-        arm_reward = excluded.arm_reward,
-        updated_at = excluded.updated_at
-    """
-).bindparams(bindparam("now", type_=UTCDateTime()))
+def _upsert_shown(mark: str) -> str:
+    """Count shown offers into their arms (created at alpha = beta = 1 if new): one row per
+    arm of (config_id, offer, segment, beta added, shown, counted, last draw, time), in the
+    driver's parameter style (flat tuples: no per-row binding in Python)."""
+    values = ", ".join(
+        ["1.0", f"1.0 + {mark}", "1.0", "1.0", mark, "0", "0", "0.0", mark, mark, mark]
+    )
+    return (
+        "INSERT INTO online_arms (config_id, offer, segment, alpha, beta, alpha_zero, "
+        "beta_zero, shown, taken_up, declined, reward_sum, counted, arm_reward, updated_at) "
+        f"VALUES ({mark}, {mark}, {mark}, {values}) "
+        "ON CONFLICT (config_id, offer, segment) DO UPDATE SET "
+        "beta = online_arms.beta + (excluded.beta - excluded.beta_zero), "
+        "shown = online_arms.shown + excluded.shown, "
+        "counted = online_arms.counted + excluded.counted, "
+        "arm_reward = excluded.arm_reward, updated_at = excluded.updated_at"
+    )
+
 
 _ADD = text(
     """
@@ -69,14 +74,6 @@ _ADD = text(
     WHERE config_id = :config_id AND offer = :offer AND segment = :segment
     """
 ).bindparams(bindparam("now", type_=UTCDateTime()))
-
-_RESPOND = text(
-    """
-    UPDATE online_interactions SET outcome = :take_up, reward = :reward
-    WHERE request_id = :request_id AND offer = :offer AND outcome IS NULL
-    RETURNING config_id, segment, weight, counted
-    """
-)
 
 
 def _zero() -> dict[str, float]:
@@ -105,38 +102,79 @@ def _apply(connection: Connection, deltas: dict[tuple[str, str, str], dict[str, 
 # --- learning writes --------------------------------------------------------------------
 
 
+_INTERACTION_COLUMNS = (
+    "request_id, offer, config_id, deployment_id, version, segment, customer_id, rank, "
+    "shown_ms, draw, propensity, explored, outcome, reward, weight, counted"
+)
+
+
 def record_impressions(connection: Connection, impressions: Sequence[Impression]) -> None:
-    """Store shown offers and count them (not taken up until a take-up converts them)."""
+    """Store shown offers and count them (not taken up until a take-up converts them).
+
+    The interactions go in one driver-level ``executemany`` (flat tuples, as the
+    prediction log does: SQLAlchemy's per-row binding would hold the GIL while the
+    request path waits)."""
     if not impressions:
         return
-    rows = []
-    for i in impressions:
-        row = i._asdict()
-        del row["fail_part"]
-        rows.append({**row, "outcome": None, "reward": None, "weight": 1.0, "counted": True})
-    connection.execute(insert(InteractionRow.__table__), rows)  # type: ignore[arg-type]
+    sqlite = connection.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    rows = [(*i[:12], None, None, 1.0, True) for i in impressions]
+    connection.exec_driver_sql(
+        f"INSERT INTO online_interactions ({_INTERACTION_COLUMNS}) "
+        f"VALUES ({', '.join([mark] * 16)})",
+        rows,
+    )
     arms: dict[tuple[str, str, str], list[float]] = {}
     for i in impressions:
         entry = arms.setdefault((i.config_id, i.offer, i.segment), [0, 0.0, 0.0])
         entry[0] += 1
         entry[1] += i.fail_part
         entry[2] = i.draw
-    now = utcnow()
-    connection.execute(
-        _UPSERT_SHOWN,
-        [
-            {
-                "config_id": c,
-                "offer": o,
-                "segment": s,
-                "shown": int(n),
-                "beta": b,
-                "draw": d,
-                "now": now,
-            }
-            for (c, o, s), (n, b, d) in sorted(arms.items())
-        ],
+    now: Any = utcnow()
+    if sqlite:  # as SQLAlchemy's SQLite DATETIME stores a time (and reads it back)
+        now = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    connection.exec_driver_sql(
+        _upsert_shown(mark),
+        [(c, o, s, b, int(n), int(n), d, now) for (c, o, s), (n, b, d) in sorted(arms.items())],
     )
+
+
+#: (request, offer) pairs converted per statement
+_RESPOND_CHUNK = 500
+
+
+def _convert(connection: Connection, events: Sequence[ResponseEvent]) -> list[Any]:
+    """Set the outcome of the interactions the events respond to, where it has none yet, in
+    bulk (one ``UPDATE ... FROM (VALUES ...)`` per chunk, pairs in key order); the rows that
+    changed. An interaction's row lock and ``outcome IS NULL`` decide which response of a
+    pair is learned: a second one, from this batch or any process, changes nothing."""
+    first: dict[tuple[str, str], ResponseEvent] = {}
+    for event in events:
+        first.setdefault((event.request_id, event.offer), event)
+    keys = sorted(first)
+    changed: list[Any] = []
+    for start in range(0, len(keys), _RESPOND_CHUNK):
+        parameters: dict[str, Any] = {}
+        values = []
+        for n, key in enumerate(keys[start : start + _RESPOND_CHUNK]):
+            event = first[key]
+            parameters.update(
+                {f"q{n}": key[0], f"o{n}": key[1], f"t{n}": event.take_up, f"r{n}": event.reward}
+            )
+            values.append(
+                f"(:q{n}, :o{n}, CAST(:t{n} AS BOOLEAN), CAST(:r{n} AS DOUBLE PRECISION))"
+            )
+        statement = text(
+            f"WITH v (request_id, offer, take_up, reward) AS (VALUES {', '.join(values)}) "
+            "UPDATE online_interactions SET outcome = v.take_up, reward = v.reward FROM v "
+            "WHERE online_interactions.request_id = v.request_id "
+            "AND online_interactions.offer = v.offer AND online_interactions.outcome IS NULL "
+            "RETURNING online_interactions.request_id, online_interactions.offer, "
+            "online_interactions.config_id, online_interactions.segment, "
+            "online_interactions.weight, online_interactions.counted"
+        )
+        changed += connection.execute(statement, parameters).all()
+    return changed
 
 
 def record_responses(connection: Connection, events: Sequence[ResponseEvent]) -> int:
@@ -145,25 +183,12 @@ def record_responses(connection: Connection, events: Sequence[ResponseEvent]) ->
     if not events:
         return 0
     connection.execute(insert(ResponseLogRow.__table__), [dict(e.log) for e in events])  # type: ignore[arg-type]
+    learning = {(e.request_id, e.offer): e for e in reversed(events) if e.config_id}
     deltas: dict[tuple[str, str, str], dict[str, float]] = defaultdict(_zero)
-    converted = 0
-    for event in events:
-        if not event.config_id:  # an event without an outcome: logged only
-            continue
-        found = connection.execute(
-            _RESPOND,
-            {
-                "take_up": event.take_up,
-                "reward": event.reward,
-                "request_id": event.request_id,
-                "offer": event.offer,
-            },
-        ).first()
-        if found is None:
-            continue
-        converted += 1
-        config_id, segment, weight, counted = found
-        delta = deltas[(config_id, event.offer, segment)]
+    converted = _convert(connection, [e for e in events if e.config_id])
+    for request_id, offer, config_id, segment, weight, counted in converted:
+        event = learning[(request_id, offer)]
+        delta = deltas[(config_id, offer, segment)]
         if event.take_up:
             delta["taken_up"] += 1
             delta["reward_sum"] += event.success_part
@@ -173,7 +198,7 @@ def record_responses(connection: Connection, events: Sequence[ResponseEvent]) ->
         else:
             delta["declined"] += 1
     _apply(connection, deltas)
-    return converted
+    return len(converted)
 
 
 # --- the window, the count and decay ------------------------------------------------------
@@ -470,15 +495,50 @@ def list_arms(
     return out
 
 
-def interactions_of_request(connection: Connection, request_id: str) -> list[dict[str, Any]]:
-    """The offers an answer showed (for a response from a process that did not answer)."""
-    rows = connection.execute(
-        select(
-            InteractionRow.offer,
-            InteractionRow.config_id,
-            InteractionRow.deployment_id,
-            InteractionRow.segment,
-            InteractionRow.shown_ms,
-        ).where(InteractionRow.request_id == request_id)
-    )
-    return [dict(r._mapping) for r in rows]
+def interactions_of_requests(
+    connection: Connection, request_ids: Sequence[str]
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The offers each answer showed, in rank order, as (offer, config_id, deployment_id,
+    version, segment) (for responses to answers of other processes, read in bulk)."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    for start in range(0, len(request_ids), 1000):
+        rows = connection.execute(
+            select(
+                InteractionRow.request_id,
+                InteractionRow.offer,
+                InteractionRow.config_id,
+                InteractionRow.deployment_id,
+                InteractionRow.version,
+                InteractionRow.segment,
+            )
+            .where(InteractionRow.request_id.in_(request_ids[start : start + 1000]))
+            .order_by(InteractionRow.request_id, InteractionRow.rank)
+        )
+        for row in rows:
+            found.setdefault(row[0], []).append(tuple(row[1:]))
+    return found
+
+
+def read_segment_arms(
+    connection: Connection, config_id: str, segments: Sequence[str]
+) -> dict[Arm, ArmStats]:
+    """The arms of some segments of a configuration (per-customer arms, read in bulk)."""
+    found: dict[Arm, ArmStats] = {}
+    for start in range(0, len(segments), 1000):
+        rows = connection.execute(
+            select(
+                ArmRow.offer,
+                ArmRow.segment,
+                ArmRow.alpha,
+                ArmRow.beta,
+                ArmRow.alpha_zero,
+                ArmRow.beta_zero,
+                ArmRow.shown,
+                ArmRow.taken_up,
+            ).where(
+                ArmRow.config_id == config_id,
+                ArmRow.segment.in_(segments[start : start + 1000]),
+            )
+        )
+        found.update({(r[0], r[1]): ArmStats(*r[2:]) for r in rows})
+    return found

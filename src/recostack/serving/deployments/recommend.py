@@ -158,7 +158,7 @@ class DeploymentRecommender:
             await self._join_data_sets(config, key, fields)
         if config.online is not None and self.online is not None:
             # a configuration is linked: its offers, by Thompson sampling per segment
-            return self.online.answer(
+            return await self.online.answer(
                 record,
                 config,
                 config.online,

@@ -7,6 +7,14 @@ the options store's database and collection, and
 set and returns it complete, values in their types; :func:`bandit_config`
 and :func:`context_variables` read what scoring and learning need.
 
+Recostack's own parameter ``per_customer_arms`` (default false) makes each
+customer a segment: arms per offer and customer (SPEC §6's "single
+entity"). ``contextual_variables_tracking_key`` and
+``contextual_variables_take_up`` have no use here (the customer is the
+request's id, the take-up the response's): a value is a 400 naming them.
+``contextual_variables_offer_key`` must be the field that names the offers
+of the feature store (checked when the configuration is stored).
+
 Parameters that name connections or databases (``*_connection``,
 ``*_database``, ``score_*``) name places in Recostack's own store: they are
 kept as given; the feature store is found by (database, collection). The
@@ -21,13 +29,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from recostack.algorithms.bandits import EcosystemRewardsConfig
-from recostack.errors import Invalid
+from recostack.errors import Invalid, Unprocessable
 from recostack.serving.online.records import ContextVariable
 
 __all__ = [
     "ALGORITHMS",
     "DEFAULTS",
+    "RECOSTACK_DEFAULTS",
     "REQUIRED",
+    "UNSUPPORTED",
     "bandit_config",
     "context_variables",
     "normalise",
@@ -92,6 +102,18 @@ DEFAULTS: dict[str, Any] = {
     "randomisation_decay_gamma": "1",
     "randomisation_learning_rate": 0.25,
 }
+#: Recostack's own parameters (not the reference's), with their defaults
+RECOSTACK_DEFAULTS: dict[str, Any] = {
+    # a segment is one customer (SPEC §6: "or a single entity"), not contextual variables
+    "per_customer_arms": False,
+}
+#: the reference's parameters Recostack has no use for: any value but the default is a 400
+UNSUPPORTED = {
+    "contextual_variables_tracking_key": "Recostack tracks a customer by the request's "
+    "customerId / userId (and per-customer arms by per_customer_arms)",
+    "contextual_variables_take_up": "Recostack reads a take-up from the response's takeUp "
+    "or reward",
+}
 _NUMBERS = {f"randomisation_{n}" for n in EcosystemRewardsConfig.names()} - {
     "randomisation_test_options_across_segment"
 }
@@ -101,6 +123,7 @@ _FLAGS = (
     "randomisation_test_options_across_segment",
     "batch",
     "randomisation_batch",
+    "per_customer_arms",
 )
 
 
@@ -131,7 +154,7 @@ def _int(name: str, value: Any, low: int) -> int:
 
 def normalise(given: Mapping[str, Any]) -> dict[str, Any]:
     """Every parameter, defaults filled in, values typed; :class:`Invalid` names a bad one."""
-    unknown = set(given) - set(DEFAULTS) - set(REQUIRED)
+    unknown = set(given) - set(DEFAULTS) - set(RECOSTACK_DEFAULTS) - set(REQUIRED)
     if unknown:
         name = sorted(unknown)[0]
         problem = (
@@ -143,7 +166,14 @@ def normalise(given: Mapping[str, Any]) -> dict[str, Any]:
     for name in REQUIRED:
         if given.get(name) is None or (name != "description" and given.get(name) == ""):
             raise Invalid(f"{name} is required", field=name)
-    values = {**DEFAULTS, **{k: v for k, v in given.items() if v is not None}}
+    values = {
+        **DEFAULTS,
+        **RECOSTACK_DEFAULTS,
+        **{k: v for k, v in given.items() if v is not None},
+    }
+    for name, why in UNSUPPORTED.items():
+        if values[name] not in ("", None):
+            raise Invalid(f"{name}: not supported ({why}); leave it empty", field=name)
     if values["algorithm"] not in ALGORITHMS:
         raise Invalid(
             f"algorithm must be one of {list(ALGORITHMS)}, got {values['algorithm']!r}",
@@ -177,12 +207,18 @@ def normalise(given: Mapping[str, Any]) -> dict[str, Any]:
     except (TypeError, ValueError):
         find = None
     if not isinstance(find, dict):
-        raise Invalid("batch_find must be a JSON object", field="batch_find")
+        raise Unprocessable("batch_find must be the text of a JSON object", field="batch_find")
     for name, value in values.items():
         if isinstance(value, str) and len(value) > 10_000:
             raise Invalid(f"{name} is too long", field=name)
     if values[f"{_CV}two_name"] and not values[f"{_CV}one_name"]:
-        raise Invalid(f"{_CV}two_name needs {_CV}one_name", field=f"{_CV}two_name")
+        raise Unprocessable(f"{_CV}two_name needs {_CV}one_name", field=f"{_CV}two_name")
+    if values["per_customer_arms"] and values[f"{_CV}one_name"]:
+        raise Unprocessable(
+            "per_customer_arms: a segment is either one customer or contextual variables; "
+            f"leave {_CV}one_name empty",
+            field="per_customer_arms",
+        )
     bandit_config(values)  # every randomisation_* in range
     return values
 

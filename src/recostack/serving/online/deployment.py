@@ -15,8 +15,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import orjson
 
+from recostack.algorithms.bandits import rank_offers, simulated_decisions
 from recostack.serving.deployments.config import DeploymentConfig
 from recostack.serving.deployments.records import DeploymentRecord
 from recostack.serving.online.learner import OnlineLearner
@@ -25,9 +27,17 @@ from recostack.serving.online.scoring import OnlineRequest, OnlineScorer, whitel
 from recostack.serving.online.state import OnlineSource, OnlineState
 from recostack.serving.prediction_logger import PredictionLogger, PredictionRecord
 
-__all__ = ["OnlineDeployments"]
+__all__ = ["OnlineDeployments", "warm_up"]
 
 DEFAULT_COUNT = 10
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the decision and simulation kernels now, at
+    start-up, rather than on the first online answer (compiling takes seconds)."""
+    rng = np.random.default_rng(0)
+    rank_offers(np.ones(2), np.ones(2), 1, rng, random_action=0.5)
+    simulated_decisions(np.ones(2), np.ones(2), 1, rng, random_action=0.5, n_draws=2)
 
 
 class OnlineDeployments:
@@ -44,7 +54,7 @@ class OnlineDeployments:
         self.learner = OnlineLearner(self.state)
         self.scorer = OnlineScorer(self.state, self.learner, seed=seed)
 
-    def answer(
+    async def answer(
         self,
         record: DeploymentRecord,
         config: DeploymentConfig,
@@ -60,7 +70,7 @@ class OnlineDeployments:
         log: Callable[[PredictionRecord], None] | None = None,
     ) -> dict[str, Any]:
         filters = (*tuple(args.get("filters") or ()), *config.filters)
-        scored = self.scorer.answer(
+        scored = await self.scorer.answer(
             link,
             OnlineRequest(
                 record.deployment_id,
@@ -85,12 +95,13 @@ class OnlineDeployments:
             "customerFound": customer is not None,
             "onlineLearning": scored["onlineLearning"],
         }
-        if config.logging and prediction_logger is not None:
+        if prediction_logger is not None:
+            # an answer of a deployment that does not log is still counted (observe)
             context = dict(args.get("context") or {})
             if args.get("channel") is not None:
                 context["channel"] = args["channel"]
             context["onlineLearning"] = scored["onlineLearning"]
-            (log or prediction_logger.log)(
+            (log or (prediction_logger.log if config.logging else prediction_logger.observe))(
                 PredictionRecord(
                     request_id,
                     record.deployment_id,
@@ -106,7 +117,10 @@ class OnlineDeployments:
         return body
 
     def start(self) -> None:
+        warm_up()
         self.learner.start()
 
     def stop(self) -> None:
         self.learner.stop()
+        self.state.stop()
+        self.scorer.propensities.stop()

@@ -26,7 +26,9 @@ posted again is logged and learns nothing.
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import random
 import threading
 import time
 import uuid
@@ -36,6 +38,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from recostack.errors import Unprocessable
+from recostack.serving.online.bulk_reader import BulkReader
 from recostack.serving.online.records import Impression, ResponseEvent
 from recostack.serving.online.state import OnlineState
 
@@ -43,9 +46,14 @@ __all__ = ["OnlineLearner", "ShownAnswer"]
 
 logger = logging.getLogger(__name__)
 
+#: response ids: random version-4 UUIDs from a generator seeded once by the OS (as request
+#: ids: ``uuid.uuid4()``'s ``os.urandom`` releases the GIL on every response)
+_IDS = random.Random(os.urandom(32))
+
 
 class ShownAnswer(NamedTuple):
     deployment_id: str
+    version: str
     config_id: str
     segment: str
     offers: tuple[str, ...]
@@ -79,6 +87,10 @@ class OnlineLearner:
         self._stopping = threading.Event()
         self._swept_ms: dict[str, int] = {}
         self._next_sweep = 0.0
+        #: answers given by other processes, read from the store in bulk
+        self.stored_answers: BulkReader[str, ShownAnswer] = BulkReader(
+            self._read_answers, name="online-answers"
+        )
 
     # --- the request path ----------------------------------------------------------
     def shown(self, impressions: Sequence[Impression], answer: ShownAnswer) -> None:
@@ -92,31 +104,59 @@ class OnlineLearner:
         for impression in impressions:
             self._queue.put(impression)
 
-    def find_answer(self, deployment_id: str, request_id: str) -> ShownAnswer | None:
-        """The answer ``request_id`` of the deployment (this process's, or the store's)."""
-        with self._lock:
-            found = self._answers.get(request_id)
-        if found is None:
-            rows = self.state.source.shown_offers(request_id)
-            if rows:
-                first = rows[0]
-                found = ShownAnswer(
-                    str(first["deployment_id"]),
-                    str(first["config_id"]),
-                    str(first["segment"]),
-                    tuple(str(r["offer"]) for r in rows),
-                )
-        if found is None or found.deployment_id != deployment_id:
-            return None
+    def _read_answers(self, request_ids: Sequence[str]) -> dict[str, ShownAnswer]:
+        found = {}
+        for request_id, rows in self.state.source.shown_offers(request_ids).items():
+            _, config_id, deployment_id, version, segment = rows[0]
+            found[request_id] = ShownAnswer(
+                str(deployment_id),
+                str(version),
+                str(config_id),
+                str(segment),
+                tuple(str(r[0]) for r in rows),
+            )
         return found
 
-    def respond(self, deployment_id: str, response: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Check and queue a response to an online answer; ``None`` if ``request_id`` is not
-        an online answer of the deployment (the caller logs it the usual way)."""
-        request_id = str(response["request_id"])
-        answer = self.find_answer(deployment_id, request_id)
+    def _mine(self, deployment_id: str, found: ShownAnswer | None) -> ShownAnswer | None:
+        return found if found is not None and found.deployment_id == deployment_id else None
+
+    def local_answer(self, deployment_id: str, request_id: str) -> ShownAnswer | None:
+        """The answer if this process gave it (memory only)."""
+        with self._lock:
+            return self._mine(deployment_id, self._answers.get(request_id))
+
+    async def answer_of(self, deployment_id: str, request_id: str) -> ShownAnswer | None:
+        """The answer ``request_id`` of the deployment: this process's, or read from the store
+        in bulk with the other requests waiting (the event loop never blocks)."""
+        found = self.local_answer(deployment_id, request_id)
+        if found is None:
+            found = self._mine(deployment_id, await self.stored_answers.get(request_id))
+        return found
+
+    def find_answer(self, deployment_id: str, request_id: str) -> ShownAnswer | None:
+        """:meth:`answer_of` for a caller off the event loop (reads on its own thread)."""
+        found = self.local_answer(deployment_id, request_id)
+        if found is None:
+            stored = self.stored_answers.read_now([request_id])
+            found = self._mine(deployment_id, stored.get(request_id))
+        return found
+
+    def respond(
+        self, deployment_id: str, response: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], ShownAnswer] | None:
+        """Check and queue a response to an online answer (the record and the answer);
+        ``None`` if ``request_id`` is not an online answer of the deployment (the caller
+        logs it the usual way)."""
+        answer = self.find_answer(deployment_id, str(response["request_id"]))
         if answer is None:
             return None
+        return self.accept(deployment_id, answer, response), answer
+
+    def accept(
+        self, deployment_id: str, answer: ShownAnswer, response: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Check a response to ``answer`` and queue it (no I/O); the response log record."""
+        request_id = str(response["request_id"])
         offer = response.get("item_id")
         if offer is None:
             if len(answer.offers) != 1:
@@ -133,7 +173,7 @@ class OnlineLearner:
                 field="itemId",
             )
         record = {
-            "response_id": str(uuid.uuid4()),
+            "response_id": str(uuid.UUID(int=_IDS.getrandbits(128), version=4)),
             "request_id": request_id,
             "deployment_id": deployment_id,
             "item_id": offer,
@@ -182,6 +222,7 @@ class OnlineLearner:
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
+        self.stored_answers.stop()
         if self._thread is not None:
             self._stopping.set()
             self._queue.put(None)

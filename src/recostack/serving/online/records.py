@@ -76,6 +76,8 @@ class OnlineConfiguration:
     feature_store: FeatureStore
     #: every parameter as stored (reference names)
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    #: arms per customer: the segment is the customer (Recostack's ``per_customer_arms``)
+    per_customer: bool = False
 
 
 class ArmStats(NamedTuple):
@@ -96,6 +98,8 @@ class Impression(NamedTuple):
     offer: str
     config_id: str
     deployment_id: str
+    #: the deployment's version that answered
+    version: str
     segment: str
     customer_id: str | None
     rank: int

@@ -5,17 +5,25 @@ Per request: the segment (each contextual variable from the request's
 segment's offers in the feature store (with ``test_options_across_segment``,
 now and then — probability ``cross_segment_epsilon`` — every other offer
 too) → the customer's whitelist and the filters (runtime, then the
-deployment's business rules) on the offers' attributes → Thompson draws
+deployment's business rules) on the offers' attributes (those of the
+deployment's ``setup_offer_matrix`` collection, offers named by its
+``offer_lookup_id`` field, else the feature store's offer records) → Thompson draws
 (:func:`~recostack.algorithms.bandits.rank_offers`; ``epsilon`` from the
 deployment's ``multi_armed_bandit`` or else the configuration) → the answer,
 each offer with its draw (``armReward``), the probability that the policy
-shows it at that rank (``propensity``, estimated by simulation once per
-arms snapshot and candidate set) and whether it was explored. The shown
+shows it at that rank (``propensity``, estimated by simulation:
+:mod:`recostack.serving.online.propensities`) and whether it was explored. The shown
 offers are queued for the options store as interactions.
 
 A contextual value that is missing, or not a value of the feature store,
 is a 400 naming the variable (from a customer lookup too: the lookup's
-defaults can supply it).
+defaults can supply it). With per-customer arms the segment is the
+customer (the request's customerId or userId; none is a 400), every offer
+of the feature store is a candidate, and the customer's arms are read from
+the options store in bulk with other requests' (never blocking the event
+loop). A customer's answer is cached ``multi_armed_bandit.duration`` ms, or
+the configuration's ``randomisation_cache_duration`` when the deployment
+gives none.
 """
 
 from __future__ import annotations
@@ -29,22 +37,16 @@ from typing import Any
 
 import numpy as np
 
-from recostack.algorithms.bandits import (
-    exploration_probabilities,
-    rank_offers,
-    rank_probabilities,
-)
+from recostack.algorithms.bandits import rank_offers
 from recostack.errors import Invalid
 from recostack.rules import filter_mask
 from recostack.serving.online.learner import OnlineLearner, ShownAnswer
 from recostack.serving.online.link import OnlineLink
+from recostack.serving.online.propensities import Propensities
 from recostack.serving.online.records import Impression, OnlineConfiguration, segment_key
-from recostack.serving.online.state import OnlineState, SegmentArms
+from recostack.serving.online.state import OnlineState
 
 __all__ = ["OnlineRequest", "OnlineScorer", "whitelist_of"]
-
-#: simulated decisions per rank-probability estimate
-RANK_DRAWS = 1000
 
 
 @dataclass(frozen=True)
@@ -84,15 +86,29 @@ class _Cache:
 
 
 class OnlineScorer:
-    def __init__(self, state: OnlineState, learner: OnlineLearner, *, seed: int | None = None):
+    def __init__(
+        self,
+        state: OnlineState,
+        learner: OnlineLearner,
+        *,
+        seed: int | None = None,
+    ):
         self.state = state
         self.learner = learner
+        self.propensities = Propensities(None if seed is None else seed + 7)
         self._rng = np.random.default_rng(seed)
         self._rng_lock = threading.Lock()
-        self._derived = _Cache()
         self._answers = _Cache(100_000)
 
     def segment(self, configuration: OnlineConfiguration, request: OnlineRequest) -> str:
+        if configuration.per_customer:
+            if not request.customer_id:
+                raise Invalid(
+                    f"online learning configuration {configuration.name!r} has per-customer "
+                    "arms: name the customer (customerId or userId)",
+                    field="customerId",
+                )
+            return request.customer_id
         values = []
         known = configuration.feature_store.variables
         for variable in configuration.variables:
@@ -116,15 +132,17 @@ class OnlineScorer:
             values.append(text)
         return segment_key(tuple(values))
 
-    def answer(self, link: OnlineLink, request: OnlineRequest) -> dict[str, Any]:
+    async def answer(self, link: OnlineLink, request: OnlineRequest) -> dict[str, Any]:
         """The offers for ``request`` and what the log keeps of them."""
-        if link.duration_ms > 0 and request.customer_id is not None:
+        configuration = self.state.configuration(link.config_id)
+        params = configuration.params
+        # the deployment's duration, else the configuration's randomisation_cache_duration
+        duration_ms = link.duration_ms if link.duration_ms > 0 else params.cache_duration
+        if duration_ms > 0 and request.customer_id is not None:
             key = (request.deployment_id, request.version, request.customer_id)
             cached = self._answers.get(key)
             if cached is not None and cached[0] > time.monotonic():
                 return {**cached[1], "cached": True}
-        configuration = self.state.configuration(link.config_id)
-        params = configuration.params
         segment = self.segment(configuration, request)
         store = configuration.feature_store
         with self._rng_lock:
@@ -133,12 +151,16 @@ class OnlineScorer:
                 and params.cross_segment_epsilon > 0
                 and self._rng.random() < params.cross_segment_epsilon
             )
-        own = store.segments.get(segment, ())
+        # per-customer arms: every offer of the feature store is each customer's
+        own = store.segments.get("" if configuration.per_customer else segment, ())
         offers = list(own)
         if across:
             offers += [o for o in sorted(store.offers) if o not in set(own)]
-        offers = self._eligible(configuration, offers, request)
-        snapshot = self.state.snapshot(configuration.id)
+        offers = await self._eligible(configuration, link, offers, request)
+        if configuration.per_customer:
+            snapshot = await self.state.customer_snapshot(configuration.id, segment)
+        else:
+            snapshot = await self.state.snapshot(configuration.id)
         arms = snapshot.arms(offers, segment)
         epsilon = params.epsilon if link.epsilon is None else link.epsilon
         with self._rng_lock:
@@ -153,12 +175,19 @@ class OnlineScorer:
                 beta_zero=arms.beta_zero,
             )
         k = len(ranked.order)
-        derived_key = (configuration.id, snapshot.version, segment, tuple(offers), k, epsilon)
-        derived = self._derived.get(derived_key)
-        if derived is None:
-            derived = self._derive(arms, k, epsilon, params.random_action)
-            self._derived.put(derived_key, derived)
-        propensities, explore_probability, best = derived
+        estimate = self.propensities.get(
+            (configuration.id, segment, tuple(offers), k, epsilon),
+            snapshot.version,
+            arms,
+            k,
+            epsilon,
+            params.random_action,
+        )
+        propensities, explore_probability, best = (
+            estimate.propensities,
+            estimate.exploration,
+            estimate.best,
+        )
         cross = set(offers) - set(own)
         items = []
         shown_ms = int(time.time() * 1000)
@@ -185,6 +214,7 @@ class OnlineScorer:
                     offer,
                     configuration.id,
                     request.deployment_id,
+                    request.version,
                     segment,
                     request.customer_id,
                     rank,
@@ -199,6 +229,7 @@ class OnlineScorer:
             impressions,
             ShownAnswer(
                 request.deployment_id,
+                request.version,
                 configuration.id,
                 segment,
                 tuple(i.offer for i in impressions),
@@ -214,44 +245,31 @@ class OnlineScorer:
                 "bestOffer": offers[best] if best >= 0 else None,
             },
         }
-        if link.duration_ms > 0 and request.customer_id is not None:
-            expires = time.monotonic() + link.duration_ms / 1000.0
+        if duration_ms > 0 and request.customer_id is not None:
+            expires = time.monotonic() + duration_ms / 1000.0
             self._answers.put(
                 (request.deployment_id, request.version, request.customer_id),
                 (expires, {**body, "requestId": request.request_id}),
             )
         return body
 
-    def _eligible(
-        self, configuration: OnlineConfiguration, offers: list[str], request: OnlineRequest
+    async def _eligible(
+        self,
+        configuration: OnlineConfiguration,
+        link: OnlineLink,
+        offers: list[str],
+        request: OnlineRequest,
     ) -> list[str]:
         if request.whitelist is not None:
             offers = [o for o in offers if o in request.whitelist]
         if request.filters and offers:
-            names, properties = self.state.properties(configuration)
+            names, properties = await self.state.properties(
+                configuration, link.offer_collection, link.offer_lookup_id
+            )
             mask = filter_mask(request.filters, properties)
             allowed = {names[i] for i in np.flatnonzero(mask)}
             offers = [o for o in offers if o in allowed]
         return offers
-
-    def _derive(
-        self, arms: SegmentArms, k: int, epsilon: float, random_action: float
-    ) -> tuple[np.ndarray, np.ndarray, int]:
-        with self._rng_lock:
-            propensities = rank_probabilities(
-                arms.alpha,
-                arms.beta,
-                k,
-                self._rng,
-                epsilon=epsilon,
-                random_action=random_action,
-                alpha_zero=arms.alpha_zero,
-                beta_zero=arms.beta_zero,
-                n_draws=RANK_DRAWS,
-            )
-        explore = exploration_probabilities(arms.alpha, arms.beta)
-        best = int(np.argmax(arms.propensity)) if len(arms.offers) else -1
-        return propensities, explore, best
 
 
 def whitelist_of(

@@ -4,7 +4,10 @@
 and offers) when the ``online_learning_generation`` stamp changes, and
 keeps one :class:`ArmsSnapshot` per configuration in use, re-read from the
 options store every ``arms_refresh_seconds`` by the learner's thread (a
-request never waits for it, except for a configuration's first).
+request never waits for it, except for a configuration's first, which it
+awaits without blocking the event loop). Per-customer arms (a segment that
+is one customer) are read per customer, in bulk with the other customers
+asked for at the same moment, and kept ``arms_refresh_seconds``.
 """
 
 from __future__ import annotations
@@ -12,14 +15,16 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from recostack.errors import NotFound
 from recostack.rules import ItemProperties
+from recostack.serving.online.bulk_reader import BulkReader
 from recostack.serving.online.records import (
     ONLINE_GENERATION,
     ArmStats,
@@ -42,12 +47,20 @@ class OnlineSource(Protocol):
 
     def arm_stats(self, config_id: str) -> dict[Arm, ArmStats]: ...
 
+    def segment_arms(self, config_id: str, segments: Sequence[str]) -> dict[Arm, ArmStats]:
+        """The arms of some segments (per-customer arms: a segment is a customer)."""
+
+    def offers(self, collection: str) -> dict[str, dict[str, Any]]:
+        """An offer collection's records by offer id."""
+
     def write(self, impressions: Sequence[Impression], responses: Sequence[ResponseEvent]) -> None:
         """Store both in one transaction (impressions first)."""
 
     def sweep(self, configuration: OnlineConfiguration, now_ms: int, since_ms: int) -> None: ...
 
-    def shown_offers(self, request_id: str) -> list[dict[str, object]]: ...
+    def shown_offers(self, request_ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
+        """Per answer, the offers it showed in rank order: (offer, config_id,
+        deployment_id, version, segment)."""
 
 
 @dataclass(frozen=True)
@@ -77,25 +90,59 @@ class ArmsSnapshot:
     stats: Mapping[Arm, ArmStats]
     version: int = field(default_factory=lambda: next(_VERSIONS))
     read_at: float = field(default_factory=time.monotonic)
+    #: arrays already made from this read, by (segment, offers)
+    _made: dict[tuple[str, tuple[str, ...]], SegmentArms] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def arms(self, offers: Sequence[str], segment: str) -> SegmentArms:
-        """The arms of ``offers`` in ``segment`` (one not stored yet: alpha = beta = 1)."""
-        default = ArmStats(1.0, 1.0, 1.0, 1.0, 0, 0)
-        rows = [self.stats.get((offer, segment), default) for offer in offers]
-        columns = np.array(rows, dtype=np.float64).reshape(len(rows), 6).T
-        return SegmentArms(tuple(offers), *columns)
+        """The arms of ``offers`` in ``segment`` (one not stored yet: alpha = beta = 1); the
+        arrays are made once per read (requests of a segment share them until the next)."""
+        key = (segment, tuple(offers))
+        found = self._made.get(key)
+        if found is None:
+            default = ArmStats(1.0, 1.0, 1.0, 1.0, 0, 0)
+            rows = [self.stats.get((offer, segment), default) for offer in offers]
+            # one contiguous row per field (what the compiled kernels take without a copy)
+            columns = np.array(rows, dtype=np.float64).reshape(len(rows), 6).T.copy()
+            found = SegmentArms(key[1], *columns)
+            if len(self._made) < 10_000:
+                self._made[key] = found
+        return found
 
 
 class OnlineState:
-    def __init__(self, source: OnlineSource, *, arms_refresh_seconds: float = 0.5) -> None:
+    def __init__(
+        self,
+        source: OnlineSource,
+        *,
+        arms_refresh_seconds: float = 0.5,
+        customers_kept: int = 100_000,
+    ) -> None:
         self.source = source
         self.arms_refresh_seconds = arms_refresh_seconds
         self._configurations: dict[str, OnlineConfiguration] = {}
-        self._properties: dict[str, ItemProperties] = {}
+        self._properties: dict[tuple[str, str | None, str], ItemProperties] = {}
         self._snapshots: dict[str, ArmsSnapshot] = {}
         self._stamp: str | None = None
         self._loaded = False
         self._lock = threading.Lock()
+        #: a configuration's arms, read in bulk the first time it is used
+        self._arms_reader: BulkReader[str, ArmsSnapshot] = BulkReader(
+            lambda ids: {i: ArmsSnapshot(self.source.arm_stats(i)) for i in ids},
+            name="online-arms",
+        )
+        #: per-customer arms: (configuration, customer) -> that customer's arms
+        self._customers: OrderedDict[tuple[str, str], ArmsSnapshot] = OrderedDict()
+        self._customers_kept = customers_kept
+        self._customer_reader: BulkReader[tuple[str, str], ArmsSnapshot] = BulkReader(
+            self._read_customers, name="online-customer-arms"
+        )
+        #: offer matrices (``setup_offer_matrix``): collection -> records by offer id
+        self._matrices: dict[str, dict[str, dict[str, Any]]] = {}
+        self._matrix_reader: BulkReader[str, dict[str, dict[str, Any]]] = BulkReader(
+            lambda names: {n: self.source.offers(n) for n in names}, name="online-offers"
+        )
 
     # --- configurations ---------------------------------------------------------------
     def on_stamps(self, stamps: Stamps) -> None:
@@ -110,6 +157,7 @@ class OnlineState:
         with self._lock:
             self._configurations = configurations
             self._properties = {}
+            self._matrices = {}
             self._loaded = True
 
     def configuration(self, config_id: str) -> OnlineConfiguration:
@@ -124,30 +172,43 @@ class OnlineState:
             )
         return found
 
-    def properties(
-        self, configuration: OnlineConfiguration
+    async def properties(
+        self, configuration: OnlineConfiguration, matrix: str | None = None, key: str = "offer"
     ) -> tuple[tuple[str, ...], ItemProperties]:
-        """Every offer of the feature store (sorted) and their attributes, for filters."""
+        """Every offer of the feature store (sorted) and their attributes, for filters: the
+        feature store's offer records, or those of the deployment's offer matrix
+        (``setup_offer_matrix``: ``matrix`` collection, offers named by their ``key`` field)."""
         offers = tuple(sorted(configuration.feature_store.offers))
-        found = self._properties.get(configuration.id)
+        cache_key = (configuration.id, matrix, key)
+        found = self._properties.get(cache_key)
         if found is None:
-            names = sorted({k for r in configuration.feature_store.offers.values() for k in r})
+            records: Mapping[str, Mapping[str, Any]] = configuration.feature_store.offers
+            if matrix is not None:
+                records = await self.offer_matrix(matrix, key)
+            names = sorted({k for r in records.values() for k in r})
             columns = {
-                name: np.array(
-                    [_text(configuration.feature_store.offers[o].get(name)) for o in offers],
-                    dtype=object,
-                )
+                name: np.array([_text(records.get(o, {}).get(name)) for o in offers], dtype=object)
                 for name in names
             }
             found = ItemProperties(columns, n_items=len(offers))
-            self._properties[configuration.id] = found
+            self._properties[cache_key] = found
         return offers, found
 
+    async def offer_matrix(self, collection: str, key: str) -> dict[str, dict[str, Any]]:
+        """An offer collection's records by offer name (their ``key`` field, else their id)."""
+        records = self._matrices.get(collection)
+        if records is None:
+            records = await self._matrix_reader.get(collection) or {}
+            self._matrices[collection] = records
+        return {str(r.get(key) or offer_id): r for offer_id, r in records.items()}
+
     # --- arms -------------------------------------------------------------------------
-    def snapshot(self, config_id: str) -> ArmsSnapshot:
+    async def snapshot(self, config_id: str) -> ArmsSnapshot:
         found = self._snapshots.get(config_id)
         if found is None:
-            found = self.refresh(config_id)
+            read = await self._arms_reader.get(config_id)
+            assert read is not None
+            found = self._snapshots.setdefault(config_id, read)
         return found
 
     def refresh(self, config_id: str) -> ArmsSnapshot:
@@ -166,7 +227,41 @@ class OnlineState:
                     self._snapshots.pop(config_id, None)
 
     def in_use(self) -> list[OnlineConfiguration]:
-        return [self._configurations[c] for c in self._snapshots if c in self._configurations]
+        used = set(self._snapshots) | {c for c, _ in list(self._customers)}
+        return [self._configurations[c] for c in sorted(used) if c in self._configurations]
+
+    # --- per-customer arms --------------------------------------------------------------
+    def _read_customers(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], ArmsSnapshot]:
+        by_config: dict[str, list[str]] = {}
+        for config_id, customer in keys:
+            by_config.setdefault(config_id, []).append(customer)
+        found: dict[tuple[str, str], dict[Arm, ArmStats]] = {key: {} for key in keys}
+        for config_id, customers in by_config.items():
+            for (offer, customer), stats in self.source.segment_arms(config_id, customers).items():
+                found[(config_id, customer)][(offer, customer)] = stats
+        return {key: ArmsSnapshot(stats) for key, stats in found.items()}
+
+    async def customer_snapshot(self, config_id: str, customer: str) -> ArmsSnapshot:
+        """One customer's arms, as read at most ``arms_refresh_seconds`` ago (read in bulk
+        with the other customers waiting)."""
+        key = (config_id, customer)
+        found = self._customers.get(key)
+        if found is not None and time.monotonic() - found.read_at < self.arms_refresh_seconds:
+            return found
+        read = await self._customer_reader.get(key)
+        assert read is not None
+        with self._lock:
+            self._customers[key] = read
+            self._customers.move_to_end(key)
+            while len(self._customers) > self._customers_kept:
+                self._customers.popitem(last=False)
+        return read
+
+    def stop(self) -> None:
+        for reader in (self._arms_reader, self._customer_reader, self._matrix_reader):
+            reader.stop()
 
 
 def _text(value: object) -> str:

@@ -77,12 +77,14 @@ def upgrade() -> None:
         sa.Column("arm_reward", sa.Float(), nullable=True),
         sa.Column("updated_at", _TIME, nullable=False),
     )
+    op.create_index("ix_online_arms_segment", "online_arms", ["config_id", "segment"])
     op.create_table(
         "online_interactions",
         sa.Column("request_id", sa.String(36), primary_key=True),
         sa.Column("offer", sa.String(255), primary_key=True),
         sa.Column("config_id", sa.String(36), nullable=False),
         sa.Column("deployment_id", sa.String(128), nullable=False),
+        sa.Column("version", sa.String(64), nullable=False),
         sa.Column("segment", sa.String(255), nullable=False),
         sa.Column("customer_id", sa.String(255), nullable=True),
         sa.Column("rank", sa.Integer(), nullable=False),
@@ -110,6 +112,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_online_interactions_counted", table_name="online_interactions")
     op.drop_index("ix_online_interactions_arm", table_name="online_interactions")
+    op.drop_index("ix_online_arms_segment", table_name="online_arms")
     for table in (
         "online_interactions",
         "online_arms",

@@ -1,0 +1,42 @@
+"""Responses to a deployment's answers, taken on the event loop.
+
+A response to an online answer (``multi_armed_bandit``) is checked against
+the answer and queued for the batching learner without blocking the event
+loop: the answer is this process's (memory), or another process's, read
+from the store in bulk with every other response waiting at that moment
+(:class:`~recostack.serving.online.bulk_reader.BulkReader`). It is counted
+in the deployment's statistics over time at once; the learner stores it
+(its response log record with it) within a batch. A response to any other
+answer takes the prediction log's path (one transaction) on a worker
+thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from recostack.services.deployment_logs import DeploymentLogs
+from recostack.serving.online.learner import OnlineLearner
+
+__all__ = ["ResponseIntake"]
+
+
+class ResponseIntake:
+    def __init__(self, logs: DeploymentLogs, learner: OnlineLearner | None) -> None:
+        self.logs = logs
+        self.learner = learner
+
+    async def record(self, deployment_id: str, response: Mapping[str, Any]) -> dict[str, Any]:
+        """Record ``response`` (``request_id``, ``item_id``, ``event``, ``reward``,
+        ``take_up``) to an answer of ``deployment_id``; the response log record.
+        :class:`~recostack.errors.NotFound` for an unknown request id,
+        :class:`~recostack.errors.Unprocessable` for an offer the answer did not show."""
+        if self.learner is not None:
+            answer = await self.learner.answer_of(deployment_id, str(response["request_id"]))
+            if answer is not None:
+                record = self.learner.accept(deployment_id, answer, response)
+                self.logs.count_response(deployment_id, answer.version, record)
+                return record
+        return await asyncio.to_thread(self.logs.record_logged_response, deployment_id, response)
