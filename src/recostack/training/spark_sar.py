@@ -16,7 +16,9 @@ What runs where:
   the partials of each block (``reduceByKey``). Each block is then
   thresholded, turned into similarities (Cooccurrence / Lift / Jaccard)
   and pruned to ``maxNeighbors`` on its executor, with the local engine's
-  own functions;
+  own functions, and left as a file for the driver in a folder both see
+  (``RECOSTACK_SPARK_SPILL_DIR`` on a cluster; a local folder for a
+  ``local`` master) — else it comes back through Spark;
 * user affinities (event weights with the half-life decay, summed per
   user and item) are a Spark aggregation.
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,10 +78,12 @@ def _partial_counts(
     return count
 
 
-def _finish_blocks(bounds: list[tuple[int, int]], frequency: Any, config: SARConfig) -> Any:
+def _finish_blocks(
+    bounds: list[tuple[int, int]], frequency: Any, config: SARConfig, spill: str | None
+) -> Any:
     threshold = float(config.support_threshold)
 
-    def finish(entry: tuple[int, sp.csr_matrix]) -> tuple[int, Block]:
+    def finish(entry: tuple[int, sp.csr_matrix]) -> tuple[int, Block | str]:
         b, block = entry
         block = block.tocsr()
         block.sum_duplicates()
@@ -90,7 +95,11 @@ def _finish_blocks(bounds: list[tuple[int, int]], frequency: Any, config: SARCon
             block, bounds[b][0], frequency.value, config.similarity_function
         )
         rows = sorted_rows(block, config.max_neighbors)
-        return b, (rows.indptr, rows.indices, rows.data)
+        if spill is None:
+            return b, (rows.indptr, rows.indices, rows.data)
+        path = f"{spill}/block-{b}.npz"  # the driver reads it: no trip through the JVM
+        np.savez(path, indptr=rows.indptr, indices=rows.indices, data=rows.data)
+        return b, path
 
     return finish
 
@@ -101,6 +110,36 @@ def _block_counts(bounds: list[tuple[int, int]], units: Any, items_units: Any) -
         return b, (items_units.value[start:end] @ units.value).tocsr()
 
     return count
+
+
+def _spill_root(spark: Any) -> tempfile.TemporaryDirectory[str] | None:
+    """Where executors leave their blocks for the driver: a folder both see
+    (``RECOSTACK_SPARK_SPILL_DIR`` on a cluster, a local one for a ``local`` master);
+    ``None``: the blocks come back through Spark."""
+    shared = os.environ.get("RECOSTACK_SPARK_SPILL_DIR")
+    if shared:
+        return tempfile.TemporaryDirectory(prefix="recostack-sar-", dir=shared)
+    if str(spark.sparkContext.master).startswith("local"):
+        return tempfile.TemporaryDirectory(prefix="recostack-sar-")
+    return None
+
+
+def _stacked(
+    found: dict[int, Block | str], bounds: list[tuple[int, int]], n_items: int
+) -> sp.csr_matrix:
+    blocks = []
+    for b, (start, end) in enumerate(bounds):
+        entry = found.get(b)
+        if entry is None:
+            blocks.append(sp.csr_matrix((end - start, n_items), dtype=np.float32))
+            continue
+        if isinstance(entry, str):
+            with np.load(entry, allow_pickle=False) as saved:
+                indptr, indices, data = saved["indptr"], saved["indices"], saved["data"]
+        else:
+            indptr, indices, data = entry
+        blocks.append(sp.csr_matrix((data, indices, indptr), shape=(end - start, n_items)))
+    return stack_rows(blocks, n_items)
 
 
 def _similarity(spark: Any, units: sp.csr_matrix, config: SARConfig) -> sp.csr_matrix:
@@ -115,8 +154,11 @@ def _similarity(spark: Any, units: sp.csr_matrix, config: SARConfig) -> sp.csr_m
         return sp.csr_matrix((n_items, n_items), dtype=np.float32)
     sc = spark.sparkContext
     parts = max(1, sc.defaultParallelism)
-    shared = sc.broadcast(frequency)
     broadcast_limit = int(os.environ.get("RECOSTACK_SPARK_BROADCAST_BYTES", 2 << 30))
+    spill_root = _spill_root(spark)
+    spill = None if spill_root is None else spill_root.name
+    shared = sc.broadcast(frequency)
+    finish = _finish_blocks(bounds, shared, config, spill)
     try:
         if units.nnz * 16 <= broadcast_limit:
             # the units fit every executor: each task computes whole blocks, no shuffle
@@ -125,7 +167,7 @@ def _similarity(spark: Any, units: sp.csr_matrix, config: SARConfig) -> sp.csr_m
                 summed = (
                     sc.parallelize(range(len(bounds)), min(len(bounds), 4 * parts))
                     .map(_block_counts(bounds, shared_units, shared_items))
-                    .map(_finish_blocks(bounds, shared, config))
+                    .map(finish)
                     .collect()
                 )
             finally:
@@ -138,20 +180,14 @@ def _similarity(spark: Any, units: sp.csr_matrix, config: SARConfig) -> sp.csr_m
                 sc.parallelize(slices, len(slices))
                 .flatMap(_partial_counts(bounds))
                 .reduceByKey(lambda a, b: a + b, numPartitions=min(len(bounds), 4 * parts))
-                .map(_finish_blocks(bounds, shared, config))
+                .map(finish)
                 .collect()
             )
+        return _stacked(dict(summed), bounds, n_items)
     finally:
         shared.unpersist()
-    found = dict(summed)
-    blocks = []
-    for b, (start, end) in enumerate(bounds):
-        if b in found:
-            indptr, indices, data = found[b]
-            blocks.append(sp.csr_matrix((data, indices, indptr), shape=(end - start, n_items)))
-        else:
-            blocks.append(sp.csr_matrix((end - start, n_items), dtype=np.float32))
-    return stack_rows(blocks, n_items)
+        if spill_root is not None:
+            spill_root.cleanup()
 
 
 def _affinity(spark: Any, inter: Interactions, config: SARConfig) -> sp.csr_matrix:
