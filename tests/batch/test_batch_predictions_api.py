@@ -110,6 +110,12 @@ def test_scheduled_runs_are_queued_once_per_due_time(
     run_jobs: Callable[[], int],
 ) -> None:
     deploy(trained_model["id"])
+    hook = client.post(
+        "/api/deployments/web/webhooks",
+        json={"endpoint": "http://127.0.0.1:9/batch", "webhookEventType": "BATCH_DONE"},
+        headers=admin_headers,
+    )
+    assert hook.status_code == 201, hook.text
     source = write_input("few.jsonl", [{"userId": "user1"}, {"itemId": "item2"}])
     created = client.post(
         "/api/deployments/web/batch-predictions",
@@ -138,6 +144,10 @@ def test_scheduled_runs_are_queued_once_per_due_time(
     assert [v["status"] for v in described["versions"]] == ["ACTIVE", "ACTIVE"]
     next_run = described["refreshSchedules"][0]["nextRunTime"]
     assert next_run is not None and "T03:00:00" in next_run
+    deliveries = client.get(
+        f"/api/webhooks/{hook.json()['webhookId']}/deliveries", headers=admin_headers
+    ).json()
+    assert [d["eventType"] for d in deliveries] == ["BATCH_DONE", "BATCH_DONE"]  # one a run
     out = read_lines(settings.files_dir / "batch-predictions" / "web" / "web-batch.jsonl")
     assert len(out) == 2 and all(o["error"] is None for o in out)
     assert all("reasons" in o["output"] and "requestId" in o["output"] for o in out)

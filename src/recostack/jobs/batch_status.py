@@ -3,7 +3,9 @@
 PENDING while queued (again, when a stopping worker gives it back), IN
 PROGRESS once claimed (a claim of a job that had finished chunks already
 counts as a resume), ACTIVE when its output is complete, CREATE FAILED with
-the reason otherwise.
+the reason otherwise. A job through a deployment (a batch prediction's run)
+that ends, either way, tells the deployment's ``BATCH_DONE`` webhooks, in
+the transaction that records the end.
 """
 
 from __future__ import annotations
@@ -14,11 +16,32 @@ from sqlalchemy.orm import Session
 
 from recostack.store.batch_tables import BatchJobRow, BatchJobStatus
 from recostack.store.tables import utcnow
+from recostack.store.webhook_repository import enqueue_event
 
 if TYPE_CHECKING:
     from recostack.jobs.queue import ClaimedJob
 
 __all__ = ["BATCH_SUBJECT"]
+
+
+def _batch_done(session: Session, row: BatchJobRow) -> None:
+    if row.deployment_id is None:
+        return
+    enqueue_event(
+        session,
+        row.deployment_id,
+        "BATCH_DONE",
+        {
+            "batchJobId": row.id,
+            "batchPredictionId": row.batch_prediction_id,
+            "name": row.name,
+            "status": row.status,
+            "failureReason": row.failure_reason,
+            "linesDone": row.lines_done,
+            "linesFailed": row.lines_failed,
+            "output": row.output_path,
+        },
+    )
 
 
 class _BatchSubject:
@@ -40,6 +63,7 @@ class _BatchSubject:
         row.status = BatchJobStatus.ACTIVE
         row.failure_reason = None
         row.finished_at = row.updated_at = utcnow()
+        _batch_done(session, row)
 
     def failed(
         self,
@@ -56,6 +80,7 @@ class _BatchSubject:
         row.status = BatchJobStatus.CREATE_FAILED
         row.failure_reason = message
         row.finished_at = row.updated_at = utcnow()
+        _batch_done(session, row)
 
     def requeued(self, session: Session, job: ClaimedJob, reason: str) -> None:
         row = session.get(BatchJobRow, job.subject_id)
