@@ -149,8 +149,9 @@ def train(
     ] = "local",
     master: Annotated[
         str | None,
-        typer.Option(help="the Spark master (local[*], spark://host:7077, ...) [env "
-        "RECOSTACK_SPARK_MASTER]"),
+        typer.Option(
+            help="the Spark master (local[*], spark://host:7077, ...) [env RECOSTACK_SPARK_MASTER]"
+        ),
     ] = None,
 ) -> None:
     """Train a model from local files and save it to a directory."""
