@@ -44,7 +44,6 @@ from recostack.jobs.batch_scoring import (
 from recostack.jobs.queue import ClaimedJob
 from recostack.jobs.runner import JobCancelled
 from recostack.serving import Serving
-from recostack.serving.deployments.recommend import DeploymentRecommender
 from recostack.settings import Settings
 from recostack.store.availability import is_database_unavailable
 from recostack.store.batch_repository import get_batch_job, record_chunk, set_lines_total
@@ -172,9 +171,7 @@ def _scorer(
         explains = exploration is not None or live.config.exploration is not None
         fmt = _format(run, header, explains)
         serving.prediction_logger.start()
-        deployments = DeploymentRecommender(
-            serving.live, serving.customers, serving.recommender, serving.prediction_logger
-        )
+        deployments = serving.deployments  # the process's pipeline, online learning included
         arguments = dict(run.config.get("globalPredictionArgs") or {})
         arguments.setdefault("count", count)
         scorer: ChunkScorer = DeploymentScorer(

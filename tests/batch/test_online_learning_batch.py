@@ -1,0 +1,65 @@
+"""A batch prediction through a deployment linked to online learning takes the configuration's
+batch_* parameters: its customer input, count, context, output and campaign."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from batch.conftest import read_lines
+from online_learning.conftest import PARAMETERS
+from recostack.settings import Settings
+
+pytest_plugins = ["online_learning.conftest"]
+
+BATCH = {
+    "batch_collection": "crm",
+    "batch_find": '{"active": "yes"}',
+    "batch_contextual_variables": "tier",
+    "batch_number_of_offers": 2,
+    "batch_collection_out": "nbo-out",
+    "batch_database_out": "batch",
+    "batch_campaign": "spring",
+    "batch_threads": 2,
+}
+
+
+@pytest.fixture
+def batch_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(PARAMETERS, "name", "offers-bandit-batch")
+    for name, value in BATCH.items():
+        monkeypatch.setitem(PARAMETERS, name, value)
+
+
+def test_the_configuration_s_batch_parameters_drive_the_run(
+    batch_parameters: None,
+    client: TestClient,
+    admin_headers: dict[str, str],
+    settings: Settings,
+    online: Callable[..., dict[str, Any]],
+    run_jobs: Callable[[], int],
+) -> None:
+    online()
+    customers = [
+        {"customerId": "c1", "fields": {"tier": "gold", "active": "yes"}},
+        {"customerId": "c2", "fields": {"tier": "silver", "active": "yes"}},
+        {"customerId": "c3", "fields": {"tier": "gold", "active": "no"}},
+    ]
+    assert client.post("/api/customers/crm", json=customers, headers=admin_headers).is_success
+    created = client.post("/api/deployments/nbo/batch-predictions", json={}, headers=admin_headers)
+    assert created.status_code == 201, created.text
+    assert run_jobs() == 1
+    prediction = client.get(
+        f"/api/batch-predictions/{created.json()['batchPredictionId']}", headers=admin_headers
+    ).json()
+    assert prediction["status"] == "ACTIVE", prediction
+    out = read_lines(settings.files_dir / "batch" / "nbo-out.jsonl")
+    assert [line["input"]["customerId"] for line in out] == ["c1", "c2"]  # batch_find
+    assert [line["input"]["context"] for line in out] == [{"tier": "gold"}, {"tier": "silver"}]
+    for line in out:
+        assert line["error"] is None and line["campaign"] == "spring"
+        assert len(line["output"]["recommendedItems"]) == 2  # batch_number_of_offers
+        assert set(line["output"]["recommendedItems"]) <= {"o1", "o2", "o3", "o4"}
