@@ -47,6 +47,7 @@ __all__ = [
 
 Arm = tuple[str, str]  # (offer, segment)
 
+
 def _upsert_shown(mark: str) -> str:
     """Count shown offers into their arms (created at alpha = beta = 1 if new): one row per
     arm of (config_id, offer, segment, beta added, shown, counted, last draw, time), in the

@@ -156,9 +156,9 @@ class DeploymentConfig:
     default_scenario: str | None = None
     logging: bool = True
     retention_days: float | None = None
-    exploration: ItemExploration | None = None
     #: ``multi_armed_bandit`` / ``setup_offer_matrix``: the online learning configuration
     online: OnlineLink | None = None
+    exploration: ItemExploration | None = None
 
     @classmethod
     def parse(cls, settings: Mapping[str, Any], n_models: int = 1) -> DeploymentConfig:
@@ -217,8 +217,8 @@ class DeploymentConfig:
             default_scenario=settings.get("default_scenario") or None,
             logging=bool(logging.get("enabled", True)),
             retention_days=float(retention) if retention is not None else None,
-            exploration=ItemExploration.from_wire(settings.get("item_exploration_config")),
             online=parse_online_link(settings),
+            exploration=ItemExploration.from_wire(settings.get("item_exploration_config")),
         )
 
     # --- the per-request steps, in the order they run -------------------------------
