@@ -124,6 +124,40 @@ def test_what_cannot_work_is_refused_naming_it(
     assert client.get("/api/projects/shop/deployments", headers=admin_headers).json() == []
 
 
+def test_plugin_classes_name_the_pipeline_recostack_runs_or_are_refused(
+    client: TestClient, admin_headers: dict[str, str], project: str, trained_model: dict[str, Any]
+) -> None:
+    model = trained_model["id"]
+    refused = {
+        "pluginPreScoreClass": ("PrePredictCustomerCustom.java", "PrePredictCustomer.java"),
+        "pluginPostScoreClass": ("PostScoreNetwork.java", "PostScoreBasic.java"),
+        "plugin_post_score_class": ("PlatformDynamicEngagement.java", "PostScoreBasic.java"),
+    }
+    for name, (value, allowed) in refused.items():
+        answer = _create(client, admin_headers, modelId=model, **{name: value})
+        assert answer.status_code == 400, (name, answer.text)
+        body = answer.json()
+        assert body["field"] in (name, _snake(name), _camel(name)), body
+        assert allowed in body["message"], body
+    assert client.get("/api/projects/shop/deployments", headers=admin_headers).json() == []
+    created = _create(
+        client,
+        admin_headers,
+        modelId=model,
+        pluginPreScoreClass="PrePredictCustomer.java",
+        plugin_post_score_class="PostScoreBasic.java",
+    )
+    assert created.status_code == 201, created.text
+    described = client.get("/api/deployments/ref", headers=admin_headers).json()
+    assert described["pluginPreScoreClass"] == "PrePredictCustomer.java"
+    assert described["pluginPostScoreClass"] == "PostScoreBasic.java"
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
 def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 

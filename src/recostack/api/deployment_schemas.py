@@ -8,7 +8,7 @@ too, so a body can be written either way.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 from pydantic.alias_generators import to_camel
@@ -54,6 +54,13 @@ __all__ = [
 ]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+#: ``plugin_pre_score_class`` / ``plugin_post_score_class``: of the reference's classes, the
+#: ones Recostack's pipeline is (``serving/deployments/recommend.py``): the customer lookup
+#: before scoring, and its own scoring and ranking after. The reference says no more of the
+#: others than their names, so they are refused (400 naming the field and these values)
+#: rather than accepted and ignored.
+PreScoreClass = Literal["PrePredictCustomer.java"]
+PostScoreClass = Literal["PostScoreBasic.java"]
 #: the metric auto-deploy compares
 AUTO_DEPLOY_METRIC = r"^(ndcg|precision|recall|map)@([1-9][0-9]?|100)$"
 
@@ -203,8 +210,19 @@ class DeploymentCreate(_Body):
     auto_deploy_tolerance: Annotated[float, Strict()] | None = Field(
         default=None, ge=0, le=1, description="how far below the served model's (0.01: 1 %)"
     )
-    plugin_pre_score_class: str | None = Field(default=None, max_length=128)
-    plugin_post_score_class: str | None = Field(default=None, max_length=128)
+    plugin_pre_score_class: PreScoreClass | None = Field(
+        default=None,
+        description="PrePredictCustomer.java: the customer lookup before scoring "
+        "(parameter_access), the step every request goes through; the only value",
+    )
+    plugin_post_score_class: PostScoreClass | None = Field(
+        default=None,
+        description="PostScoreBasic.java: Recostack's own scoring and ranking (business rules, "
+        "scenarios, whitelist); the reference's other classes (PostScoreRecommender.java, "
+        "PlatformDynamicEngagement.java, PostScoreRecommenderOffers.java, "
+        "PostScoreRecommenderMulti.java, PostScoreNetwork.java) are runtime plug-ins "
+        "Recostack does not run: refused",
+    )
     complexity: LEVELS | None = None
     performance_expectation: LEVELS | None = None
 
