@@ -12,9 +12,22 @@ A candidate is one of:
 
 - a configuration: another one (``configId``) and/or ``randomisation_*``
   overrides and priors (``alpha_zero``/``beta_zero``) of the live one; its
-  policy is Thompson sampling over the arms as they stand now (the options
-  store's counts under the candidate's rewards and priors), its rank
-  probabilities estimated by simulation per segment;
+  policy is Thompson sampling over the arms the candidate would hold at the
+  end of the range (now when it has none): the live configuration's
+  interactions (the logged data) counted as the candidate's window, count,
+  decay and rewards count them (:func:`recostack.store.options_store.
+  arms_under`, the sweep's definition), on the priors given or the arms'
+  own; its rank probabilities estimated by simulation per segment. With
+  ``test_options_across_segment`` and a ``cross_segment_epsilon`` the
+  candidate is the mixture serving applies: ``(1 - c) ·`` the policy over the
+  segment's own offers ``+ c ·`` the policy over its own and every other
+  offer. The offers a candidate can show in a segment are those logged (the
+  eligible ones); its own are those of the feature store's segment.
+  The parameters of a warm start (``prior_success_reward``,
+  ``prior_fail_reward``, ``discount_factor``: already folded into the arms'
+  priors), ``cache_duration`` and ``batch`` do not change the rank
+  probabilities evaluated: a value other than the configuration's is a 400
+  naming it;
 - a model-backed deployment (``candidateDeploymentId``): its top-k, as its
   model and business rules rank the offers of each logged answer's segment
   for that answer's customer (deterministic: probability 1 at the rank it
@@ -27,6 +40,7 @@ IPW, SNIPW and DR (direct model: take-up rate per offer and segment) with
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -50,8 +64,21 @@ from recostack.store.online_tables import OnlineLearningRow
 __all__ = ["DEFAULT_MAX_ANSWERS", "LoggedAnswers", "PolicyEvaluator"]
 
 DEFAULT_MAX_ANSWERS = 20_000
-#: a policy: per logged answer, (offers, positions) probabilities of showing each offer there
-Policy = Callable[[Any, Sequence[str], int], np.ndarray]
+#: a policy: per logged answer, its segment's own offers and the other offers, the
+#: (own + other offers, positions) probabilities of showing each offer there
+Policy = Callable[[Any, Sequence[str], Sequence[str], int], np.ndarray]
+#: candidate parameters that do not change the rank probabilities evaluated, and why
+_NOT_EVALUATED = {
+    "randomisation_prior_success_reward": "a warm start's weight, already in the arms' priors "
+    "(set a candidate's priors with alphaZero / betaZero)",
+    "randomisation_prior_fail_reward": "a warm start's weight, already in the arms' priors "
+    "(set a candidate's priors with alphaZero / betaZero)",
+    "randomisation_discount_factor": "a warm start's discount, already in the arms' priors "
+    "(set a candidate's priors with alphaZero / betaZero)",
+    "randomisation_cache_duration": "a cached answer repeats one drawn by the policy, so "
+    "it does not change the probabilities evaluated",
+    "randomisation_batch": "batch jobs' setting, not the policy's",
+}
 
 
 class LoggedAnswers:
@@ -164,33 +191,65 @@ class PolicyEvaluator:
                 candidate.get("candidateVersion"),
             )
         else:
-            params, arms = self._candidate_arms(live_id, candidate)
+            params, arms = self._candidate_arms(live_id, candidate, logged, end)
             policy = _thompson_policy(params, arms)
-        result = _evaluate(logged, policy).to_dict()
+        result = _evaluate(logged, policy, self._own_offers(live_id)).to_dict()
         result["window"] = logged.window()
         return result
 
     def _candidate_arms(
-        self, live_id: str, candidate: Mapping[str, Any]
-    ) -> tuple[EcosystemRewardsConfig, dict[tuple[str, str], tuple[float, float]]]:
+        self,
+        live_id: str,
+        candidate: Mapping[str, Any],
+        logged: LoggedAnswers,
+        end: datetime | None,
+    ) -> tuple[EcosystemRewardsConfig, Callable[[str, str], tuple[float, float]]]:
+        """The candidate's parameters and its arms: (offer, segment) -> (alpha, beta)."""
+        now_ms = int(time.time() * 1000)
+        if end is not None:
+            now_ms = min(now_ms, int(end.timestamp() * 1000))
+        segments = {str(a.context["onlineLearning"]["segment"]) for a in logged.answers}
         with self.db.transaction() as session:
             base = repo.get_configuration(session, candidate.get("configId") or live_id)
             values = {**base.parameters, "name": base.name, "description": base.description}
             overrides = {k: v for k, v in candidate.items() if k.startswith("randomisation_")}
-            params = bandit_config(normalise({**values, **overrides}))
-            arms = options_store.list_arms(session.connection(), base.id)
+            merged = normalise({**values, **overrides})
+            for name in _NOT_EVALUATED:
+                if name in overrides and merged[name] != normalise(values)[name]:
+                    raise Invalid(
+                        f"{name}: {_NOT_EVALUATED[name]}; a candidate cannot change it",
+                        field=name,
+                    )
+            params = bandit_config(merged)
+            connection = session.connection()
+            priors = {
+                (arm["offer"], arm["segment"]): (arm["alpha_zero"], arm["beta_zero"])
+                for arm in options_store.list_arms(connection, base.id)
+                if arm["segment"] in segments
+            }
+            evidence = options_store.arms_under(connection, live_id, params, now_ms, segments)
         a0 = candidate.get("alpha_zero")
         b0 = candidate.get("beta_zero")
-        evidence = {}
-        for arm in arms:
-            prior_a = float(a0) if a0 is not None else arm["alpha_zero"]
-            prior_b = float(b0) if b0 is not None else arm["beta_zero"]
-            taken, shown = arm["taken_up"], arm["shown"]
-            evidence[(arm["offer"], arm["segment"])] = (
-                prior_a + params.success_part() * taken,
-                prior_b + params.fail_part * (shown - taken),
+
+        def arm(offer: str, segment: str) -> tuple[float, float]:
+            prior_a, prior_b = priors.get((offer, segment), (1.0, 1.0))
+            add_a, add_b = evidence.get((offer, segment), (0.0, 0.0))
+            return (
+                (float(a0) if a0 is not None else prior_a) + add_a,
+                (float(b0) if b0 is not None else prior_b) + add_b,
             )
-        return params, evidence
+
+        return params, arm
+
+    def _own_offers(self, live_id: str) -> Callable[[str], frozenset[str]]:
+        """A segment's own offers in the live configuration's feature store."""
+        with self.db.transaction() as session:
+            configuration = repo.configuration_of(session, repo.get_configuration(session, live_id))
+        store = configuration.feature_store
+        if configuration.per_customer:
+            every = frozenset(store.segments.get("", ()))
+            return lambda segment: every
+        return lambda segment: frozenset(store.segments.get(segment, ()))
 
     def _model_policy(self, live_id: str, candidate_id: str, version: str | None) -> Policy:
         """The candidate deployment's top-k among each answer's segment offers."""
@@ -223,7 +282,9 @@ class PolicyEvaluator:
         lookup = model.items.lookup
         cache: dict[tuple[str | None, str], list[str]] = {}
 
-        def ranked(answer: Any, offers: Sequence[str], positions: int) -> np.ndarray:
+        def ranked(
+            answer: Any, offers: Sequence[str], cross: Sequence[str], positions: int
+        ) -> np.ndarray:
             segment = str(answer.context["onlineLearning"]["segment"])
             key = (answer.user_id, segment)
             top = cache.get(key)
@@ -239,7 +300,7 @@ class PolicyEvaluator:
                 )
                 top = cache[key] = [i for i in got.item_ids if i in set(own)][:positions]
             index = {o: n for n, o in enumerate(offers)}
-            dist = np.zeros((len(offers), positions))
+            dist = np.zeros((len(offers) + len(cross), positions))
             for rank, offer in enumerate(top):
                 if offer in index:
                     dist[index[offer], rank] = 1.0
@@ -268,7 +329,13 @@ class PolicyEvaluator:
                 field="require_policy_evaluation",
             )
         deployment_id = deployments[0].split(":")[0]
-        candidate = {k: v for k, v in values.items() if k.startswith("randomisation_")}
+        # the warm start's, the cache's and batch parameters leave the arms and their rank
+        # probabilities as they are (a replacement keeps the priors)
+        candidate = {
+            k: v
+            for k, v in values.items()
+            if k.startswith("randomisation_") and k not in _NOT_EVALUATED
+        }
         new = self.evaluate(deployment_id, candidate)
         old = self.evaluate(deployment_id, {})
         figures = {"candidate": new["dr"], "live": old["dr"], "deploymentId": deployment_id}
@@ -283,46 +350,57 @@ class PolicyEvaluator:
 
 
 def _thompson_policy(
-    params: EcosystemRewardsConfig, arms_of: Mapping[tuple[str, str], tuple[float, float]]
+    params: EcosystemRewardsConfig, arm: Callable[[str, str], tuple[float, float]]
 ) -> Policy:
     """Thompson sampling over the candidate's arms: rank probabilities per segment (4,000
-    simulated decisions, seeded), over the offers logged in that segment."""
+    simulated decisions, seeded) over the segment's own offers, mixed as serving mixes them
+    with those over its own and the other offers when it tries offers across segments."""
     rng = np.random.default_rng(7)
-    by_segment: dict[tuple[str, tuple[str, ...], int], np.ndarray] = {}
+    by_segment: dict[tuple[str, tuple[str, ...], tuple[str, ...], int], np.ndarray] = {}
+    across = params.cross_segment_epsilon if params.test_options_across_segment else 0.0
 
-    def probabilities(answer: Any, offers: Sequence[str], positions: int) -> np.ndarray:
-        segment = str(answer.context["onlineLearning"]["segment"])
-        key = (segment, tuple(offers), positions)
-        found = by_segment.get(key)
-        if found is None:
-            shown_here = [o for o in offers if (o, segment) in arms_of] or list(offers)
-            alpha = np.array([arms_of.get((o, segment), (1.0, 1.0))[0] for o in shown_here])
-            beta = np.array([arms_of.get((o, segment), (1.0, 1.0))[1] for o in shown_here])
+    def over(segment: str, offers: Sequence[str], positions: int) -> np.ndarray:
+        found = np.zeros((len(offers), positions))
+        if offers:
+            alpha, beta = np.array([arm(o, segment) for o in offers], dtype=np.float64).T
             p = rank_probabilities(
-                alpha,
-                beta,
+                alpha.copy(),
+                beta.copy(),
                 positions,
                 rng,
                 epsilon=params.epsilon,
                 random_action=params.random_action,
                 n_draws=4000,
             )
-            found = np.zeros((len(offers), positions))
-            index = {o: n for n, o in enumerate(offers)}
-            for n, offer in enumerate(shown_here):
-                found[index[offer], : p.shape[1]] = p[n]
+            found[:, : p.shape[1]] = p
+        return found
+
+    def probabilities(
+        answer: Any, own: Sequence[str], cross: Sequence[str], positions: int
+    ) -> np.ndarray:
+        segment = str(answer.context["onlineLearning"]["segment"])
+        key = (segment, tuple(own), tuple(cross), positions)
+        found = by_segment.get(key)
+        if found is None:
+            found = np.zeros((len(own) + len(cross), positions))
+            found[: len(own)] = over(segment, own, positions)
+            if across > 0 and cross:
+                found = (1.0 - across) * found + across * over(segment, [*own, *cross], positions)
             by_segment[key] = found
         return found
 
     return probabilities
 
 
-def _evaluate(logged: LoggedAnswers, policy: Policy) -> PolicyEvaluation:
+def _evaluate(
+    logged: LoggedAnswers, policy: Policy, own_offers: Callable[[str], frozenset[str]]
+) -> PolicyEvaluation:
     answers, taken = logged.answers, logged.taken
     offers = sorted({i["itemId"] for a in answers for i in a.items or []})
     index = {o: n for n, o in enumerate(offers)}
     positions = max(len(a.items or []) for a in answers)
-    # the candidate's offers of a segment are those logged in it (what the rounds can show)
+    # the candidate's offers of a segment are those logged in it that are its own in the
+    # feature store (what the rounds can show); every other logged offer is a cross try
     logged_in: dict[str, set[str]] = {}
     for answer in answers:
         segment = str(answer.context["onlineLearning"]["segment"])
@@ -330,10 +408,12 @@ def _evaluate(logged: LoggedAnswers, policy: Policy) -> PolicyEvaluation:
     action, position, pscore, reward, dists, segments = [], [], [], [], [], []
     for answer in answers:
         segment = str(answer.context["onlineLearning"]["segment"])
-        own = sorted(logged_in[segment])
-        local = policy(answer, own, positions)
+        own_here = own_offers(segment)
+        own = sorted(logged_in[segment] & own_here)
+        cross = sorted(set(offers) - own_here)
+        local = policy(answer, own, cross, positions)
         dist = np.zeros((len(offers), positions))
-        dist[[index[o] for o in own], :] = local
+        dist[[index[o] for o in [*own, *cross]], :] = local
         for item in answer.items or []:
             action.append(index[item["itemId"]])
             position.append(int(item["rank"]) - 1)

@@ -32,6 +32,7 @@ from recostack.store.online_tables import ArmRow, InteractionRow
 from recostack.store.tables import UTCDateTime, utcnow
 
 __all__ = [
+    "arms_under",
     "ensure_arms",
     "interactions_of_requests",
     "list_arms",
@@ -373,6 +374,58 @@ def recompute_arms(
                 "n": int((evidence.weights > 0).sum()),
             },
         )
+
+
+def arms_under(
+    connection: Connection,
+    config_id: str,
+    params: EcosystemRewardsConfig,
+    now_ms: int,
+    segments: Iterable[str] | None = None,
+) -> dict[Arm, tuple[float, float]]:
+    """What the interactions of a configuration would add to each arm's (alpha, beta) at
+    ``now_ms`` under ``params`` (their window, count, decay and rewards: the definition
+    :func:`sweep` and :func:`recompute_arms` apply), whatever the configuration's own
+    parameters counted; only the interactions shown in the window up to ``now_ms`` are
+    read (of ``segments`` only, if given). Ties in time: the higher request id is newer,
+    as the count's ``ORDER BY shown_ms DESC, request_id DESC``."""
+    query = (
+        select(
+            InteractionRow.offer,
+            InteractionRow.segment,
+            InteractionRow.shown_ms,
+            InteractionRow.customer_id,
+            InteractionRow.outcome,
+            InteractionRow.reward,
+        )
+        .where(
+            InteractionRow.config_id == config_id,
+            InteractionRow.shown_ms >= now_ms - params.processing_window,
+            InteractionRow.shown_ms <= now_ms,
+        )
+        .order_by(InteractionRow.shown_ms, InteractionRow.request_id)
+    )
+    by_arm: dict[Arm, list[Any]] = defaultdict(list)
+    wanted = None if segments is None else sorted(set(segments))
+    chunks = (
+        [None] if wanted is None else [wanted[n : n + 1000] for n in range(0, len(wanted), 1000)]
+    )
+    for chunk in chunks:
+        statement = query if chunk is None else query.where(InteractionRow.segment.in_(chunk))
+        for row in connection.execute(statement):
+            by_arm[(row.offer, row.segment)].append(row)
+    found: dict[Arm, tuple[float, float]] = {}
+    for arm, rows in by_arm.items():
+        evidence = arm_contributions(
+            [float(r.shown_ms) for r in rows],
+            [r.customer_id for r in rows],
+            [bool(r.outcome) for r in rows],
+            [r.reward for r in rows],
+            float(now_ms),
+            params,
+        )
+        found[arm] = (evidence.alpha, evidence.beta)
+    return found
 
 
 # --- arms: creation, priors, reads -------------------------------------------------------
