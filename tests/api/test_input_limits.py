@@ -4,6 +4,7 @@ line length, id lengths, JSON size and depth, list lengths."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import make_settings
+from operations.prometheus_text import request_count, samples
 from recostack.api.app import create_app
 from recostack.api.customers import MAX_CSV_LINE
 from recostack.api.inputs import MAX_EVENTS, MAX_RECORDS
@@ -20,6 +22,8 @@ from recostack.api.request_limits import json_depth
 from recostack.data.ids import MAX_ITEM_ID_LENGTH, MAX_USER_ID_LENGTH
 from recostack.settings import Settings
 from recostack.store.engine import Database
+
+pytest_plugins = ["deployments.conftest"]
 
 Headers = dict[str, str]
 MAX_UPLOAD = 4096
@@ -171,3 +175,60 @@ def test_a_csv_line_over_its_length_is_413_naming_the_line(
     )
     assert ok.status_code == 200, ok.text
     assert orjson.loads(ok.content)["written"] == 1
+
+
+def test_refusals_count_under_their_route_and_as_errors_of_the_deployment(
+    limited: TestClient,
+    client: TestClient,
+    admin_headers: Headers,
+    recommend_headers: Headers,
+    trained_model: dict[str, Any],
+    deploy: Callable[..., dict[str, Any]],
+) -> None:
+    deploy(trained_model["id"])  # "web", ACTIVE (created through the unlimited app)
+    path, route = "/api/deployments/web/recommend", "/api/deployments/{deployment_id}/recommend"
+    for _ in range(1000):  # until the limited app, too, serves it
+        if limited.get("/readyz").status_code == 200:
+            break
+        time.sleep(0.02)
+    served = limited.post(path, json={"userId": "user1"}, headers=recommend_headers)
+    assert served.status_code == 200, served.text
+    before = limited.get("/metrics").text
+    big = {"userId": "user1", "context": {"note": "z" * MAX_JSON}}
+    _refused(
+        limited.post(path, json=big, headers=recommend_headers),
+        413,
+        "body",
+        f"the JSON body is over {MAX_JSON} bytes",
+    )
+    deep = limited.post(
+        path,
+        content=b"[" * (DEPTH + 1) + b"]" * (DEPTH + 1),
+        headers={**recommend_headers, "content-type": "application/json"},
+    )
+    _refused(deep, 400, "body", f"at most {DEPTH} are accepted")
+    upload = limited.put(
+        "/api/files/input/big.csv", content=b"x" * (MAX_UPLOAD + 1), headers=admin_headers
+    )
+    _refused(upload, 413, "body", f"the request body is over {MAX_UPLOAD} bytes")
+    after = limited.get("/metrics").text
+
+    def sent(route: str, method: str, status: int) -> float:
+        return request_count(after, route, method, status) - request_count(
+            before, route, method, status
+        )
+
+    assert (sent(route, "POST", 413), sent(route, "POST", 400)) == (1, 1)
+    assert sent("/api/files/{container}/{path:path}", "PUT", 413) == 1
+    assert sent("unmatched", "POST", 413) == sent("unmatched", "POST", 400) == 0
+    assert sent("unmatched", "PUT", 413) == 0
+    label = '{deployment="web",status_class="4xx",version="1"}'
+    errors_before = samples(before, "recostack_deployment_errors_total").get(label, 0.0)
+    assert samples(after, "recostack_deployment_errors_total")[label] - errors_before == 2
+    # and in the deployment's statistics over time (written by the app that refused them)
+    limited.app.state.serving.prediction_logger.flush()  # type: ignore[attr-defined]
+    limited.app.state.serving.statistics.flush()  # type: ignore[attr-defined]
+    stats = client.get("/api/deployments/web/statistics", headers=admin_headers)
+    assert stats.status_code == 200, stats.text
+    summary = stats.json()["summary"]
+    assert (summary["requests"], summary["errors4xx"], summary["errors5xx"]) == (3, 2, 0)

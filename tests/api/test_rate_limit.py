@@ -4,19 +4,25 @@ key, in the process or in Redis; over it, a 429 with Retry-After and a JSON body
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from fastapi.testclient import TestClient
 
 from conftest import ADMIN_KEY, RECOMMEND_KEY, make_settings
+from operations.prometheus_text import request_count, samples
 from recostack.api.app import create_app
 from recostack.api.rate_limit import LocalBuckets, RedisBuckets
 from recostack.api.request_limits import bucket_namespace
 from recostack.settings import Settings
 from recostack.store.engine import Database
+
+pytest_plugins = ["deployments.conftest"]
 
 Headers = dict[str, str]
 #: one request per 100 s after a burst of 3: no refill within a test, however slow the machine
@@ -120,3 +126,43 @@ def test_without_redis_each_process_limits_alone(
         statuses = [client.get("/api/models", headers=admin).status_code for _ in range(BURST + 1)]
     assert statuses == [200] * BURST + [429]
     assert "Redis is unavailable" in caplog.text
+
+
+def test_a_429_counts_under_its_route_and_as_an_error_of_the_deployment(
+    limited_settings: Settings,
+    client: TestClient,
+    admin_headers: Headers,
+    trained_model: dict[str, Any],
+    deploy: Callable[..., dict[str, Any]],
+) -> None:
+    deploy(trained_model["id"])  # "web", ACTIVE (created through the app without a limit)
+    path, route = "/api/deployments/web/recommend", "/api/deployments/{deployment_id}/recommend"
+    recommend = {"x-api-key": RECOMMEND_KEY}
+    with _client(limited_settings) as limited:
+        for _ in range(1000):  # until the limited app, too, serves it (the probe takes no key)
+            if limited.get("/readyz").status_code == 200:
+                break
+            time.sleep(0.02)
+        before = limited.get("/metrics").text
+        statuses = [
+            limited.post(path, json={"userId": "user1"}, headers=recommend).status_code
+            for _ in range(BURST + 2)
+        ]
+        assert statuses == [200] * BURST + [429, 429]
+        after = limited.get("/metrics").text
+        limited.app.state.serving.prediction_logger.flush()  # type: ignore[attr-defined]
+        limited.app.state.serving.statistics.flush()  # type: ignore[attr-defined]
+
+    def sent(route: str, status: int) -> float:
+        return request_count(after, route, "POST", status) - request_count(
+            before, route, "POST", status
+        )
+
+    assert (sent(route, 200), sent(route, 429), sent("unmatched", 429)) == (BURST, 2, 0)
+    label = '{deployment="web",status_class="4xx",version="1"}'
+    errors_before = samples(before, "recostack_deployment_errors_total").get(label, 0.0)
+    assert samples(after, "recostack_deployment_errors_total")[label] - errors_before == 2
+    stats = client.get("/api/deployments/web/statistics", headers=admin_headers)
+    assert stats.status_code == 200, stats.text
+    summary = stats.json()["summary"]
+    assert (summary["requests"], summary["errors4xx"]) == (BURST + 2, 2)

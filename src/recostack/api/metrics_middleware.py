@@ -3,7 +3,9 @@
 For each HTTP request it notes the status the app answered (500 when the
 app raised) and the time taken, then counts it by the template of the
 route that matched (``/api/deployments/{deployment_id}/recommend``, never
-the raw path; ``unmatched`` when no route did) and method
+the raw path; ``unmatched`` when no route did; a request the request limits
+refuse before routing carries the route they selected,
+:mod:`recostack.api.request_limits`) and method
 (:meth:`~recostack.serving.metrics.ServingMetrics.observe_request`). A
 failed recommend request of a deployment is also handed to the deployment's
 statistics, so that errors appear in its statistics over time.

@@ -11,7 +11,12 @@
   one over the limit is a 429 with ``Retry-After`` (whole seconds). Only
   keys the key ring accepts count; a wrong key gets its 401 from the route.
 
-Every refusal is the API's JSON error body, naming the problem.
+Every refusal is the API's JSON error body, naming the problem. A refused
+request is answered before the router sees it, so the middleware selects its
+route first, as the router would (the same route contexts, a full match
+before a method mismatch): the metrics count it under its route template and
+a deployment's statistics count the failure of its recommend route
+(:mod:`recostack.api.metrics_middleware`), instead of as ``unmatched``.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any
 import numpy as np
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.routing import Match
 
 from recostack.api.deps import API_KEY_HEADER
@@ -102,6 +107,7 @@ class RequestLimits:
             if scope["method"] in _BODY_METHODS:
                 receive = await self._body(scope, receive)
         except _Refused as refused:
+            _select_route(scope)
             await refused.response(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -169,15 +175,39 @@ class RequestLimits:
         key = (scope["method"], scope["path"])
         reads = self._reads_json.get(key)
         if reads is None:
-            reads = False
-            for route in iter_route_contexts(scope["app"].routes):
-                if route.matches(dict(scope))[0] == Match.FULL:
-                    reads = getattr(route.original_route, "body_field", None) is not None
-                    break
+            found = _match_route(scope)
+            reads = (
+                found is not None
+                and found[0] == Match.FULL
+                and getattr(found[1].original_route, "body_field", None) is not None
+            )
             if len(self._reads_json) >= _MAX_ROUTES:
                 self._reads_json.clear()
             self._reads_json[key] = reads
         return reads
+
+
+def _match_route(scope: Scope) -> tuple[Match, RouteContext, Scope] | None:
+    """The route the router would select for the request: the first full match, else the
+    first whose path matches with another method (the router's 405); with its child scope."""
+    partial: tuple[Match, RouteContext, Scope] | None = None
+    for route in iter_route_contexts(scope["app"].routes):
+        match, child = route.matches(dict(scope))
+        if match == Match.FULL:
+            return match, route, child
+        if match == Match.PARTIAL and partial is None:
+            partial = (match, route, child)
+    return partial
+
+
+def _select_route(scope: Scope) -> None:
+    """Note in ``scope`` the route of a request answered here, as the router would
+    (``route``, ``path_params``): what the metrics label it by."""
+    found = _match_route(scope)
+    if found is not None:
+        _match, route, child = found
+        scope.update(child)
+        scope["route"] = route.original_route
 
 
 class _Refused(Exception):
