@@ -12,7 +12,11 @@ deployment's ``setup_offer_matrix`` collection, offers named by its
 deployment's ``multi_armed_bandit`` or else the configuration) → the answer,
 each offer with its draw (``armReward``), the probability that the policy
 shows it at that rank (``propensity``, estimated by simulation:
-:mod:`recostack.serving.online.propensities`) and whether it was explored. The shown
+:mod:`recostack.serving.online.propensities`; with cross-segment tries the
+mixture ``(1 - cross_segment_epsilon) · P(offer at rank | own offers) +
+cross_segment_epsilon · P(offer at rank | own and other offers)``, the two
+rankings the call draws between, each with its ``epsilon`` and
+``random_action``) and whether it was explored. The shown
 offers are queued for the options store as interactions.
 
 A contextual value that is missing, or not a value of the feature store,
@@ -42,7 +46,7 @@ from recostack.errors import Invalid
 from recostack.rules import filter_mask
 from recostack.serving.online.learner import OnlineLearner, ShownAnswer
 from recostack.serving.online.link import OnlineLink
-from recostack.serving.online.propensities import Propensities
+from recostack.serving.online.propensities import Estimate, Propensities
 from recostack.serving.online.records import Impression, OnlineConfiguration, segment_key
 from recostack.serving.online.state import OnlineState
 
@@ -145,18 +149,21 @@ class OnlineScorer:
                 return {**cached[1], "cached": True}
         segment = self.segment(configuration, request)
         store = configuration.feature_store
+        # cross-segment tries: with probability cross_segment_epsilon the call ranks the
+        # segment's own offers and every other offer, else its own only
+        mix = params.cross_segment_epsilon if params.test_options_across_segment else 0.0
         with self._rng_lock:
-            across = (
-                params.test_options_across_segment
-                and params.cross_segment_epsilon > 0
-                and self._rng.random() < params.cross_segment_epsilon
-            )
+            across = mix > 0 and self._rng.random() < mix
         # per-customer arms: every offer of the feature store is each customer's
         own = store.segments.get("" if configuration.per_customer else segment, ())
-        offers = list(own)
-        if across:
-            offers += [o for o in sorted(store.offers) if o not in set(own)]
-        offers = await self._eligible(configuration, link, offers, request)
+        own_offers = await self._eligible(configuration, link, list(own), request)
+        every = own_offers
+        if mix > 0:
+            others = [o for o in sorted(store.offers) if o not in set(own)]
+            every = own_offers + await self._eligible(configuration, link, others, request)
+            if len(every) == len(own_offers):
+                mix, across = 0.0, False  # nothing eligible across: the two rankings are one
+        offers = every if across else own_offers
         if configuration.per_customer:
             snapshot = await self.state.customer_snapshot(configuration.id, segment)
         else:
@@ -174,20 +181,29 @@ class OnlineScorer:
                 alpha_zero=arms.alpha_zero,
                 beta_zero=arms.beta_zero,
             )
-        k = len(ranked.order)
-        estimate = self.propensities.get(
-            (configuration.id, segment, tuple(offers), k, epsilon),
-            snapshot.version,
-            arms,
-            k,
-            epsilon,
-            params.random_action,
-        )
-        propensities, explore_probability, best = (
-            estimate.propensities,
-            estimate.exploration,
-            estimate.best,
-        )
+
+        def estimate_of(candidates: list[str]) -> Estimate:
+            k = min(request.count, len(candidates))
+            return self.propensities.get(
+                (configuration.id, segment, tuple(candidates), k, epsilon),
+                snapshot.version,
+                snapshot.arms(candidates, segment),
+                k,
+                epsilon,
+                params.random_action,
+            )
+
+        estimate = estimate_of(offers)
+        explore_probability, best = estimate.exploration, estimate.best
+        # the probability that the policy shows an offer at a rank: its own-offers ranking's
+        # and, when it tries across segments, the mixture (1 - c) own + c every
+        propensities = estimate.propensities
+        if mix > 0:
+            in_own = _rank_table(estimate_of(own_offers).propensities, len(every), request.count)
+            in_every = _rank_table(estimate_of(every).propensities, len(every), request.count)
+            mixed = (1.0 - mix) * in_own + mix * in_every
+            # rows in the order of the offers ranked (own first in both)
+            propensities = mixed[: len(offers)]
         cross = set(offers) - set(own)
         items = []
         shown_ms = int(time.time() * 1000)
@@ -270,6 +286,14 @@ class OnlineScorer:
             allowed = {names[i] for i in np.flatnonzero(mask)}
             offers = [o for o in offers if o in allowed]
         return offers
+
+
+def _rank_table(probabilities: np.ndarray, rows: int, ranks: int) -> np.ndarray:
+    """``probabilities`` (offers × ranks shown) padded with zeros to ``rows`` × ``ranks``."""
+    table = np.zeros((rows, max(ranks, 1)))
+    n, k = probabilities.shape
+    table[:n, :k] = probabilities
+    return table
 
 
 def whitelist_of(
