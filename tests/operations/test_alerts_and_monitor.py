@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from operations.conftest import recommend
@@ -87,6 +89,57 @@ def test_an_error_rate_alert_fires_n_times_in_t_minutes_then_resolves(
     listed = client.get("/api/deployments/web/alerts", headers=admin_headers).json()
     assert [a["alertId"] for a in listed] == [alert["alertId"]]
     assert client.delete(path, headers=admin_headers).status_code == 204
+
+
+def test_a_request_rate_drop_alert_logs_when_it_fires_and_resolves(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    recommend_headers: dict[str, str],
+    web: dict[str, Any],
+    settings: Settings,
+    db: Database,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings.alert_evaluation_seconds = 0.001
+    scheduler = Scheduler(settings, db)
+    created = client.post(
+        "/api/deployments/web/alerts",
+        json={
+            "alertName": "quiet",
+            "conditionConfig": {"type": "REQUEST_RATE_DROP", "threshold": 0.5, "windowMinutes": 5},
+            "actionConfig": {"type": "LOG"},
+        },
+        headers=admin_headers,
+    )
+    assert created.status_code == 201, created.text
+    alert = created.json()
+    assert alert["conditionDescription"] == "REQUEST_RATE_DROP > 0.5 over 5 min"
+    for user in range(4):
+        assert recommend(client, recommend_headers, userId=f"user{user}").status_code == 200
+    _flush(client)
+    now = datetime.now(UTC)
+    path = f"/api/alerts/{alert['alertId']}"
+    # now: 4 requests in the window, none in the one before: no drop to measure
+    scheduler.tick(now=now)
+    first = client.get(path, headers=admin_headers).json()
+    assert first["state"] == "OK" and first["lastValue"] is None
+    # five minutes on: none in the window, 4 in the one before: the rate fell by all of it
+    with caplog.at_level(logging.WARNING, logger="recostack.services.alerts"):
+        scheduler.tick(now=now + timedelta(minutes=5))
+    fired = client.get(path, headers=admin_headers).json()
+    assert fired["state"] == "FIRING" and fired["lastValue"] == 1.0
+    assert [e["state"] for e in fired["history"]] == ["FIRING"]
+    logged = "deployment web: alert 'quiet' FIRING: REQUEST_RATE_DROP > 0.5 over 5 min (value 1)"
+    assert logged in caplog.text
+    # ten minutes on, neither window holds a request: no drop, resolved (and logged)
+    with caplog.at_level(logging.WARNING, logger="recostack.services.alerts"):
+        scheduler.tick(now=now + timedelta(minutes=10))
+    resolved = client.get(path, headers=admin_headers).json()
+    assert resolved["state"] == "RESOLVED" and resolved["lastValue"] is None
+    assert [e["state"] for e in resolved["history"]] == ["RESOLVED", "FIRING"]
+    assert "alert 'quiet' RESOLVED: REQUEST_RATE_DROP > 0.5 over 5 min (value no data)" in (
+        caplog.text
+    )
 
 
 def test_unknown_statistics_are_refused(

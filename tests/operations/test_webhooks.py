@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from operations.conftest import wait_stable
 from operations.receiver import receiver
 from recostack.jobs.scheduler import Scheduler
 from recostack.services.webhook_payloads import SIGNATURE_HEADER, verify_signature
@@ -106,6 +107,40 @@ def test_a_delivery_that_never_lands_fails_after_its_attempts(
         assert body["data"]["version"] == "1" and body["deliveryId"]
     log = client.get(path, headers=admin_headers).json()
     assert log[0]["attempts"] == 3 and log[0]["lastError"].startswith("HTTP 500")
+
+
+def test_a_deployment_that_becomes_active_fires_deployment_success(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    web: dict[str, Any],
+    settings: Settings,
+    db: Database,
+) -> None:
+    settings.webhook_backoff_seconds = 0.01
+    scheduler = Scheduler(settings, db)
+    with receiver() as hook:
+        webhook = client.post(
+            "/api/deployments/web/webhooks",
+            json={"endpoint": hook.url, "webhookEventType": "DEPLOYMENT_SUCCESS"},
+            headers=admin_headers,
+        ).json()
+        assert client.post("/api/deployments/web/stop", headers=admin_headers).status_code == 200
+        assert client.post("/api/deployments/web/start", headers=admin_headers).status_code == 200
+        assert wait_stable(client, admin_headers, "web", timeout=90)["status"] == "ACTIVE"
+        _deliver_until(scheduler, lambda: bool(hook.requests))
+        assert [r.status for r in hook.requests] == [204]  # the stop fired no success
+        body = json.loads(hook.requests[0].body)
+        assert body["eventType"] == "DEPLOYMENT_SUCCESS" and body["deploymentId"] == "web"
+        assert body["data"]["version"] == "1"
+        assert verify_signature(
+            webhook["secret"],
+            hook.requests[0].headers[SIGNATURE_HEADER.lower()],
+            hook.requests[0].body,
+        )
+    log = client.get(
+        f"/api/webhooks/{webhook['webhookId']}/deliveries", headers=admin_headers
+    ).json()
+    assert [(d["eventType"], d["status"]) for d in log] == [("DEPLOYMENT_SUCCESS", "delivered")]
 
 
 def test_bad_webhooks_are_refused_and_nothing_is_stored(
