@@ -59,7 +59,7 @@ class OnlineStore:
             record_impressions(connection, impressions)
             record_responses(connection, responses)
 
-    def sweep(self, configuration: OnlineConfiguration, now_ms: int, since_ms: int) -> None:
+    def sweep(self, configuration: OnlineConfiguration, now_ms: int, since_ms: int) -> bool:
         with self._engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 # one process sweeps a configuration at a time; the others skip this round
@@ -68,8 +68,9 @@ class OnlineStore:
                     text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}
                 )
                 if not taken:
-                    return
+                    return False
             sweep(connection, configuration.id, configuration.params, now_ms, since_ms)
+        return True
 
     def shown_offers(self, request_ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
         with self._reader.connect() as connection:

@@ -6,8 +6,11 @@ batch in one transaction (shown offers first, then responses: a response
 always follows the answer it responds to), and retries a batch that
 failed, so nothing is lost while the store comes back; :meth:`stop` writes
 everything still queued. The same thread keeps the options store's window
-and count (a sweep per configuration every ``sweep_seconds``) and re-reads
-the arms (``OnlineState.refresh_due``).
+and count (a sweep per configuration every ``sweep_seconds``; with decay it
+recomputes the arms shown since this process's last sweep that ran, a
+round skipped because another process held the configuration's lock moving
+nothing, and those of every interaction this process wrote since, however
+old its shown time) and re-reads the arms (``OnlineState.refresh_due``).
 
 A response is checked before it is queued: the answer must exist (given by
 this process a moment ago, or stored by any process) and have shown the
@@ -85,7 +88,10 @@ class OnlineLearner:
         self.failures = 0
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        #: per configuration: the time of its last sweep that ran (not skipped)
         self._swept_ms: dict[str, int] = {}
+        #: per configuration: the oldest shown time this process wrote since then
+        self._unswept_ms: dict[str, int] = {}
         self._next_sweep = 0.0
         #: answers given by other processes, read from the store in bulk
         self.stored_answers: BulkReader[str, ShownAnswer] = BulkReader(
@@ -276,6 +282,11 @@ class OnlineLearner:
         while True:
             try:
                 self.state.source.write(impressions, responses)
+                with self._lock:
+                    unswept = self._unswept_ms
+                    for i in impressions:
+                        if i.shown_ms < unswept.get(i.config_id, i.shown_ms + 1):
+                            unswept[i.config_id] = i.shown_ms
                 break
             except Exception:
                 attempts += 1
@@ -300,10 +311,20 @@ class OnlineLearner:
         self._next_sweep = now + self.sweep_seconds
         now_ms = int(time.time() * 1000)
         for configuration in self.state.in_use():
-            since = self._swept_ms.get(configuration.id, now_ms - 60_000)
+            # decay recomputes the arms shown since the last sweep that ran (a round another
+            # process held the lock for moves nothing) and those of what this process wrote
+            # since, however long it waited in the queue (its shown time is older)
+            with self._lock:
+                since = min(
+                    self._swept_ms.get(configuration.id, now_ms - 60_000),
+                    self._unswept_ms.get(configuration.id, now_ms),
+                )
             try:
-                self.state.source.sweep(configuration, now_ms, since)
-                self._swept_ms[configuration.id] = now_ms
+                if self.state.source.sweep(configuration, now_ms, since):
+                    with self._lock:
+                        self._swept_ms[configuration.id] = now_ms
+                        if self._unswept_ms.get(configuration.id, now_ms) >= since:
+                            self._unswept_ms.pop(configuration.id, None)
             except Exception:
                 logger.warning("could not sweep %s", configuration.id, exc_info=True)
 

@@ -56,7 +56,9 @@ class OnlineSource(Protocol):
     def write(self, impressions: Sequence[Impression], responses: Sequence[ResponseEvent]) -> None:
         """Store both in one transaction (impressions first)."""
 
-    def sweep(self, configuration: OnlineConfiguration, now_ms: int, since_ms: int) -> None: ...
+    def sweep(self, configuration: OnlineConfiguration, now_ms: int, since_ms: int) -> bool:
+        """Apply the window, the count and decay (arms shown since ``since_ms``); whether it
+        ran (``False``: another process is sweeping the configuration)."""
 
     def shown_offers(self, request_ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
         """Per answer, the offers it showed in rank order: (offer, config_id,
