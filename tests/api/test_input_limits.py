@@ -23,8 +23,6 @@ from recostack.data.ids import MAX_ITEM_ID_LENGTH, MAX_USER_ID_LENGTH
 from recostack.settings import Settings
 from recostack.store.engine import Database
 
-pytest_plugins = ["deployments.conftest"]
-
 Headers = dict[str, str]
 MAX_UPLOAD = 4096
 MAX_JSON = 64 * 1024

@@ -22,8 +22,6 @@ from recostack.api.request_limits import bucket_namespace
 from recostack.settings import Settings
 from recostack.store.engine import Database
 
-pytest_plugins = ["deployments.conftest"]
-
 Headers = dict[str, str]
 #: one request per 100 s after a burst of 3: no refill within a test, however slow the machine
 RATE, BURST = 0.01, 3

@@ -12,6 +12,9 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
+# the online learning tests' fixture (imported, never registered with pytest_plugins: a
+# conftest registered twice under two names stops the collection)
+from online_learning.conftest import online  # noqa: F401
 from recostack.settings import Settings
 
 

@@ -12,8 +12,6 @@ from batch.conftest import describe, read_lines
 from conftest import write_usage
 from recostack.settings import Settings
 
-pytest_plugins = ["deployments.conftest"]
-
 OLD = "2023-01-01T00:00:00"  # far older than 30 days before the newest interaction
 NEW = "2024-03-04"  # two days before it
 

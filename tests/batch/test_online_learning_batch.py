@@ -13,8 +13,6 @@ from batch.conftest import read_lines
 from online_learning.conftest import PARAMETERS
 from recostack.settings import Settings
 
-pytest_plugins = ["online_learning.conftest"]
-
 BATCH = {
     "batch_collection": "crm",
     "batch_find": '{"active": "yes"}',

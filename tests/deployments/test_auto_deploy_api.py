@@ -20,10 +20,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import wait_stable
 from recostack.services import auto_deploy as auto_deploy_module
 from recostack.settings import Settings
-
-from .conftest import wait_stable
 
 Headers = dict[str, str]
 GOOD = {"evaluationUsageRelativePath": "eval.csv"}

@@ -8,9 +8,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from conftest import wait_stable
 from recostack.settings import Settings
-
-from .conftest import wait_stable
 
 REFERENCE_FIELDS = {
     "deploymentId",

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.deployments.conftest import wait_stable
+
+from conftest import wait_stable
 
 OFFERS = (
     "offer,name,category,tier\n"

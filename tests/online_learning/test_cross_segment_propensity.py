@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.deployments.conftest import wait_stable
+
+from conftest import wait_stable
 
 from .conftest import PARAMETERS
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.deployments.conftest import wait_stable
+
+from conftest import wait_stable
 
 from .conftest import PARAMETERS
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.client.conftest import LiveServer, live_server  # noqa: F401
 from typer.testing import CliRunner
 
+from client.conftest import LiveServer, live_server  # noqa: F401
 from conftest import ADMIN_KEY
 from recostack.cli import _register, app
 

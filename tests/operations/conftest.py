@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from deployments.conftest import deploy, project, train, wait_stable  # noqa: F401
+from conftest import wait_stable
 
 __all__ = ["wait_stable"]
 
@@ -16,7 +16,7 @@ __all__ = ["wait_stable"]
 def web(
     client: TestClient,
     admin_headers: dict[str, str],
-    project: str,  # noqa: F811 (the fixture imported above)
+    project: str,
     trained_model: dict[str, Any],
 ) -> dict[str, Any]:
     """Deployment ``web`` (version 1) serving the trained model, ACTIVE."""
