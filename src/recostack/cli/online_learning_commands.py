@@ -1,5 +1,7 @@
 """``recostack online-learning ...`` and ``recostack evaluate-policy``: over a running server.
 
+``online-learning offers load``, ``feature-store`` and ``create`` set a
+configuration up (:mod:`recostack.cli.online_learning_setup`);
 ``online-learning list``, ``show CONFIG``, ``arms CONFIG [--segment S]``
 (a rich table of arms per segment), ``delete CONFIG``, ``report DEPLOYMENT``
 (the exploration report); ``evaluate-policy DEPLOYMENT [--config ID]
@@ -17,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from recostack.cli import app
+from recostack.cli import app, online_learning_setup
 from recostack.cli.deployment_commands import DEFAULT_URL, ApiKey, Url
 from recostack.client import Client
 from recostack.errors import Invalid
@@ -28,6 +30,11 @@ online_app = typer.Typer(
     help="Online learning configurations on a running server.", no_args_is_help=True
 )
 app.add_typer(online_app, name="online-learning")
+offers_app = typer.Typer(help="Offer collections.", no_args_is_help=True)
+online_app.add_typer(offers_app, name="offers")
+online_app.command("create")(online_learning_setup.create)
+online_app.command("feature-store")(online_learning_setup.feature_store)
+offers_app.command("load")(online_learning_setup.load_offers)
 console = Console()
 
 
