@@ -7,7 +7,9 @@ into the bench cache. Then one batch inference job per engine scores an
 input of every user (``{"userId": ...}`` lines) through the real job
 machinery — a SQLite store, a worker claiming the job, chunks written to
 the temporary output, fsynced and counted, the output renamed — and the
-output's line count is checked against the input's. Target: ≥ 20,000
+output's line count is checked against the input's (a mismatch, or a job
+that did not finish, exits 1 and is listed in the JSON's
+``lines_mismatch``). Target: ≥ 20,000
 users/s on the local engine; Spark ``local[2]`` beside it.
 
     .venv/bin/python bench/batch.py [--users N] [--engines local,spark] [--json]
@@ -155,7 +157,7 @@ def run_job(model_dir: Path, source: Path, engine: str) -> dict[str, Any]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def main() -> None:
+def main() -> int:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--users", type=int, default=1_000_000, help="users scored (max 1M)")
     p.add_argument("--engines", default="local,spark")
@@ -182,11 +184,15 @@ def main() -> None:
         "target_users_per_second": TARGET_USERS_PER_SECOND,
     }
     rows = []
+    mismatched: list[str] = []
     for engine in args.engines.split(","):
         progress(args, f"batch job on the {engine} engine")
         result = run_job(model_dir, source, engine)
         figures[engine] = result
         ok = result["status"] == "ACTIVE" and result["lines_out"] == result["lines_in"]
+        result["lines_match"] = ok
+        if not ok:
+            mismatched.append(engine)
         met = result["users_per_second"] >= TARGET_USERS_PER_SECOND if engine == "local" else None
         rows.append(
             [
@@ -198,6 +204,9 @@ def main() -> None:
                 verdict(met),
             ]
         )
+    # a job that did not finish, or whose output has not one line per input line, is a
+    # failed run: the exit status says so, and so does the JSON
+    figures["lines_mismatch"] = mismatched
     emit(
         args,
         figures,
@@ -209,6 +218,13 @@ def main() -> None:
             )
         ],
     )
+    if mismatched:
+        print(
+            f"MISMATCH: output lines != input lines (or the job failed) on {', '.join(mismatched)}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

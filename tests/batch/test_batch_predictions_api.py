@@ -19,8 +19,6 @@ from recostack.store.batch_tables import BatchPredictionRow
 from recostack.store.engine import Database
 from recostack.store.tables import utcnow
 
-pytest_plugins = ["deployments.conftest"]
-
 
 def _deploy_with_whitelist(
     client: TestClient, headers: dict[str, str], deploy: Callable[..., dict[str, Any]], model: str
@@ -80,6 +78,9 @@ def test_a_batch_prediction_goes_through_the_deployment_s_pipeline(
     rows = list(csv.DictReader(io.StringIO((settings.files_dir / "out/people.csv").read_text())))
     assert [r["in_userId"] for r in rows] == ["user1", "user2", "user9"]
     assert set(rows[0]) >= {"pred_recommendedItems", "pred_scores", "batchPredictionVersion"}
+    # the reference's metadata: start time, batch prediction version and model version
+    assert [r["modelVersion"] for r in rows] == [trained_model["id"]] * 3
+    assert all(r["predictionStartTime"] for r in rows)
     odd = {f"item{i}" for i in range(14) if i % 2}  # category books
     for row, allowed in zip(rows, (odd, {"item5"}, odd), strict=True):
         items = set(filter(None, row["pred_recommendedItems"].split(";")))

@@ -86,11 +86,26 @@ def test_a_campaign_lives_through_its_statuses(
 
 
 def test_a_campaign_of_a_model_that_is_not_completed_is_refused(
-    client: TestClient, admin_headers: dict[str, str]
+    client: TestClient, admin_headers: dict[str, str], container: str
 ) -> None:
+    created = client.post(
+        "/api/models",
+        json={"blobContainerName": container, "usageRelativePath": "usage.csv"},
+        headers=admin_headers,
+    )
+    assert created.status_code == 201, created.text
+    queued = created.json()["id"]  # no worker has trained it: it is not Completed
+    described = client.get(f"/api/models/{queued}", headers=admin_headers).json()
+    assert described["modelStatus"] == "Created", described
     answer = client.post(
+        "/api/campaigns", json={"name": "x", "solutionVersionArn": queued}, headers=admin_headers
+    )
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["field"] == "solutionVersionArn" and "Created" in answer.json()["message"]
+    missing = client.post(
         "/api/campaigns",
         json={"name": "x", "solutionVersionArn": "00000000-0000-0000-0000-000000000000"},
         headers=admin_headers,
     )
-    assert answer.status_code == 404 and answer.json()["field"] == "solutionVersionArn"
+    assert missing.status_code == 404 and missing.json()["field"] == "solutionVersionArn"
+    assert client.get("/api/campaigns", headers=admin_headers).json()["campaigns"] == []

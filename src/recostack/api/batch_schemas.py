@@ -6,7 +6,10 @@
 may use (:mod:`recostack.services.batch_paths`). Recostack's additions:
 ``deploymentId`` (instead of ``solutionVersionArn``), runtime rules
 (``filters``, ``reranking``, ``excludeRatedItems``, ``scenario``,
-``skipDefaultScenario``; ``filterArn`` names a saved scenario), ``engine``
+``skipDefaultScenario``; ``filterArn`` names a saved scenario, in place of
+``scenario``). Through a deployment the rules are what a recommend request
+to it would set, resolved by the deployment as for that request (its
+defaults or overrides, business rules, default scenario). ``engine``
 (``local`` or ``spark``), ``inputFormat`` (``json`` lines or ``csv``;
 default by the file's extension).
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from recostack.api.exploration_schemas import ItemExplorationConfig
@@ -97,7 +100,12 @@ class BatchInferenceJobCreate(_Body):
             "oneOf": [
                 {"required": ["solutionVersionArn"], "not": {"required": ["deploymentId"]}},
                 {"required": ["deploymentId"], "not": {"required": ["solutionVersionArn"]}},
-            ]
+            ],
+            # filterArn names a scenario in place of scenario: not both
+            "not": {
+                "required": ["filterArn", "scenario"],
+                "properties": {"filterArn": {"type": "string"}, "scenario": {"type": "string"}},
+            },
         },
     )
 
@@ -121,6 +129,13 @@ class BatchInferenceJobCreate(_Body):
     skipDefaultScenario: bool = False
     engine: Literal["local", "spark"] = "local"
     inputFormat: Literal["json", "csv"] | None = None
+
+    @field_validator("scenario")
+    @classmethod
+    def _one_scenario(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("filterArn") is not None:
+            raise ValueError("filterArn names a saved scenario, as scenario does: give one")
+        return value
 
     @model_validator(mode="after")
     def _source(self) -> Self:

@@ -19,7 +19,9 @@ cannot be answered keeps its input (the raw text when it is not JSON) and
 says why in ``error``, with ``output`` null. With item exploration the
 output also has ``reasons`` (``model`` or ``exploration`` per item) and
 ``propensities``. Batch predictions may be written as CSV instead
-(:class:`CsvLines`).
+(:class:`CsvLines`). Metadata (``output_includes_metadata``) is written on
+every line: the fixed values of the run, and with ``model_version`` the
+model that answered the line (``modelVersion``; empty for a failed line).
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ class BatchAnswer:
     scores: list[float]
     propensities: tuple[float | None, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: the model that answered (a deployment's model selector may pick one per line)
+    model_id: str | None = None
 
 
 def _text(value: Any, name: str) -> str | None:
@@ -174,9 +178,16 @@ class JsonLines:
 
     header: bytes = b""
 
-    def __init__(self, *, explains: bool, metadata: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        explains: bool,
+        metadata: Mapping[str, Any] | None = None,
+        model_version: bool = False,
+    ) -> None:
         self.explains = explains
         self.metadata = dict(metadata or {})
+        self.model_version = model_version
 
     def answer(self, request: BatchRequest, answer: BatchAnswer) -> bytes:
         output: dict[str, Any] = {
@@ -190,6 +201,8 @@ class JsonLines:
         output.update(answer.extra)
         line: dict[str, Any] = {"input": request.input, "output": output, "error": None}
         line.update(self.metadata)
+        if self.model_version:
+            line["modelVersion"] = answer.model_id
         return orjson.dumps(line) + b"\n"
 
     def error(self, raw: bytes, message: str, request: BatchRequest | None = None) -> bytes:
@@ -199,6 +212,8 @@ class JsonLines:
             "error": message,
         }
         line.update(self.metadata)
+        if self.model_version:
+            line["modelVersion"] = None
         return orjson.dumps(line) + b"\n"
 
 
@@ -217,12 +232,16 @@ class CsvLines:
         input_prefix: str = "",
         prediction_prefix: str = "",
         metadata: Mapping[str, Any] | None = None,
+        model_version: bool = False,
     ) -> None:
         self.input_columns = list(input_columns)
         self.metadata = dict(metadata or {})
+        self.model_version = model_version
         names = [f"{input_prefix}{c}" for c in self.input_columns]
         names += [f"{prediction_prefix}recommendedItems", f"{prediction_prefix}scores", "error"]
         names += list(self.metadata)
+        if model_version:
+            names.append("modelVersion")
         self.header = self._row(names)
 
     @staticmethod
@@ -244,9 +263,11 @@ class CsvLines:
                 ";".join(f"{s:.6g}" for s in answer.scores),
                 "",
                 *self.metadata.values(),
+                *([answer.model_id or ""] if self.model_version else []),
             ]
         )
 
     def error(self, raw: bytes, message: str, request: BatchRequest | None = None) -> bytes:
         record = raw_input(raw) if request is None else request.input
-        return self._row([*self._inputs(record), "", "", message, *self.metadata.values()])
+        values = [*self._inputs(record), "", "", message, *self.metadata.values()]
+        return self._row(values + ([""] if self.model_version else []))

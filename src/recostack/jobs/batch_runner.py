@@ -120,7 +120,10 @@ def batch_serving(settings: Settings, db: Database) -> Serving:
 def _format(run: BatchRun, header: list[str] | None, explains: bool) -> LineFormat:
     config = run.config
     metadata: dict[str, Any] = {}
-    if config.get("outputIncludesMetadata"):
+    # the reference's metadata: prediction start time, batch prediction version, model
+    # version (per line: the model that answered it)
+    model_version = bool(config.get("outputIncludesMetadata"))
+    if model_version:
         metadata = {
             "predictionStartTime": config.get("predictionStartTime"),
             "batchPredictionVersion": run.id,
@@ -136,8 +139,9 @@ def _format(run: BatchRun, header: list[str] | None, explains: bool) -> LineForm
             input_prefix=str(config.get("csvInputPrefix") or ""),
             prediction_prefix=str(config.get("csvPredictionPrefix") or ""),
             metadata=metadata,
+            model_version=model_version,
         )
-    return JsonLines(explains=explains, metadata=metadata)
+    return JsonLines(explains=explains, metadata=metadata, model_version=model_version)
 
 
 def _input(run: BatchRun, serving: Serving, db: Database) -> BatchInput:
@@ -172,7 +176,12 @@ def _scorer(
         fmt = _format(run, header, explains)
         serving.prediction_logger.start()
         deployments = serving.deployments  # the process's pipeline, online learning included
-        arguments = dict(run.config.get("globalPredictionArgs") or {})
+        # the job's rules as a recommend request's arguments (an inference job's), or a batch
+        # prediction's global_prediction_args: the deployment resolves them as for one request
+        arguments = {
+            **BatchRules.of(run.config).arguments(),
+            **dict(run.config.get("globalPredictionArgs") or {}),
+        }
         arguments.setdefault("count", count)
         scorer: ChunkScorer = DeploymentScorer(
             deployments,

@@ -96,6 +96,23 @@ class BatchRules:
         runtime = RuntimeRules(self.filters, self.reranking, self.exclude_rated_items)
         return RuleOptions(reco_type, runtime, self.scenario, self.skip_default_scenario)
 
+    def arguments(self) -> dict[str, Any]:
+        """The rules as the prediction arguments a deployment's recommend request sets
+        (only those given), for the deployment's own resolution: its defaults or overrides,
+        its business rules and default scenario, as for a single request."""
+        arguments: dict[str, Any] = {}
+        if self.filters:
+            arguments["filters"] = list(self.filters)
+        if self.reranking:
+            arguments["reranking"] = list(self.reranking)
+        if self.exclude_rated_items is not None:
+            arguments["exclude_rated_items"] = self.exclude_rated_items
+        if self.scenario is not None:
+            arguments["scenario"] = self.scenario
+        if self.skip_default_scenario:
+            arguments["skip_default_scenario"] = True
+        return arguments
+
 
 @dataclass
 class _Lines:
@@ -157,7 +174,9 @@ class ModelScorer:
                 line_seed(self._lines.seed, line) if self.exploration is not None else None,
             ),
         )
-        return BatchAnswer(answer.item_ids, answer.scores, answer.propensities)
+        return BatchAnswer(
+            answer.item_ids, answer.scores, answer.propensities, model_id=self.model_id
+        )
 
     def score(self, lines: Sequence[bytes], first_line: int) -> tuple[bytes, int]:
         fmt = self._lines.fmt
@@ -267,6 +286,7 @@ class DeploymentScorer:
                 [item["score"] for item in items],
                 tuple(item.get("propensity") for item in items),
                 {"requestId": body["requestId"], "modelId": body["modelId"]},
+                model_id=body["modelId"],
             )
             out.append(self.fmt.answer(request, answer))
         return b"".join(out), failed

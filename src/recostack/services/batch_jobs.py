@@ -5,6 +5,12 @@ scored — the model exists and is Completed (or the deployment exists), the
 scenario exists, the input can be read, the output is somewhere the server
 may write — stores the job PENDING and queues it for the workers. The
 workers run it (:mod:`recostack.jobs.batch_runner`).
+
+Each refusal names its field. A request the document accepts but the
+stored state refuses is not a 400 (the API's OpenAPI conformance holds it
+to that): no such input file, model, deployment or scenario is a 404, a
+model that is not Completed a 409, an output the server may not write a
+422.
 """
 
 from __future__ import annotations
