@@ -27,14 +27,15 @@ def test_candidate_window_counts_the_logged_interactions(
     live = _evaluate(client, admin_headers)
     assert live.status_code == 200, live.text
     logged = live.json()["loggedValue"]
-    assert live.json()["ipw"]["value"] > 0.8  # the live arms learned o3 (always taken)
+    assert RATES["o3"] == 1.0 and logged > 0  # o3, logged with 1/4, is always taken up
+    # the live arms learned o3: shown with probability ~1, each take-up weighs ~4
+    assert live.json()["ipw"]["value"] > 3 * logged
     # a 1 ms window: no logged interaction counts at the end of the range, every arm is at
     # its prior Beta(1, 1) and the candidate ranks like the logging policy (1/4 each, up
     # to the simulation's 4,000 draws): IPW is the logged take-up rate
     fresh = _evaluate(client, admin_headers, randomisation_processing_window=1)
     assert fresh.status_code == 200, fresh.text
     assert abs(fresh.json()["ipw"]["value"] - logged) < 0.05
-    assert RATES["o3"] == 1.0 and 0.1 < logged < 0.45
 
 
 def test_candidate_across_segments_is_the_mixture(
