@@ -59,7 +59,9 @@ def test_require_policy_evaluation(
     assert body["field"] == "require_policy_evaluation"
     figures = body["detail"]
     assert figures["candidate"]["lower"] < figures["live"]["lower"]
-    assert figures["live"]["value"] > 0.8 and figures["candidate"]["value"] < 0.5
+    # the live arms show o3 (always taken, logged at 1/4) with probability ~1: ~4x the
+    # random candidate, whatever share of the 80 uniform answers showed o3
+    assert figures["live"]["value"] > 2.5 * figures["candidate"]["value"] > 0
     for side in ("candidate", "live"):
         assert set(figures[side]) == {"value", "lower", "upper"}
     after = client.get("/api/online-learning/offers-bandit", headers=admin_headers).json()
