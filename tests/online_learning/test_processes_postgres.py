@@ -1,4 +1,4 @@
-"""Four API processes on the real PostgreSQL learn from 2,500 responses each: every total exact.
+"""Four API processes on the real PostgreSQL learn from 2,500 (or 10,000) responses each, exactly.
 
 The processes are real uvicorn servers sharing one schema. Answers are
 asked of every process; the responses to an answer are posted to another
@@ -11,6 +11,7 @@ rewards are powers of two: the sums are exact in floating point).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -18,8 +19,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -34,13 +36,17 @@ from recostack.store.key_repository import ensure_keys
 from recostack.store.migrate import upgrade
 from recostack.store.server_secret import key_secret
 
+T = TypeVar("T")
 PROCESSES = 4
-#: the issue asks 10,000 per process: measured on this 2-core machine that run took 266 s
-#: (4 servers, PostgreSQL and the clients share the cores), beyond the suite's budget
-RESPONSES_PER_PROCESS = 2_500
+#: the issue's run is 10,000 per process (RECOSTACK_TEST_RESPONSES_PER_PROCESS=10000: 195 s on
+#: this 2-core machine, 4 servers, PostgreSQL and the clients sharing the cores, every total
+#: exact); the suite posts 2,500 per process to stay within its budget
+RESPONSES_PER_PROCESS = int(os.environ.get("RECOSTACK_TEST_RESPONSES_PER_PROCESS", "2500"))
 OFFERS_SHOWN = 4
+#: requests in flight to each process
+IN_FLIGHT = 8
 #: answers asked of each process: its responses go to the offers those answers showed
-ANSWERS_PER_PROCESS = 640
+ANSWERS_PER_PROCESS = -(-RESPONSES_PER_PROCESS // OFFERS_SHOWN)
 
 
 def _port() -> int:
@@ -70,6 +76,24 @@ def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     )
 
 
+async def _in_flight(calls: list[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Make the calls, ``IN_FLIGHT`` at a time (a process reads the answers of the responses
+    waiting at once in one query: one call at a time would measure its round trip)."""
+    results: list[T | None] = [None] * len(calls)
+    cursor = iter(range(len(calls)))
+
+    async def worker() -> None:
+        for index in cursor:
+            results[index] = await calls[index]()
+
+    await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+    return results  # type: ignore[return-value]
+
+
+async def _each_process(work: Callable[[int], Awaitable[T]]) -> list[T]:
+    return list(await asyncio.gather(*(work(p) for p in range(PROCESSES))))
+
+
 def _wait_ready(url: str, deadline: float) -> None:
     while True:
         try:
@@ -82,6 +106,7 @@ def _wait_ready(url: str, deadline: float) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.timeout(max(120, RESPONSES_PER_PROCESS // 20))  # 10,000: 500 s
 def test_four_processes_lose_and_double_count_nothing(
     postgres_schema_url: str,
     tmp_path: Path,
@@ -167,28 +192,31 @@ def test_four_processes_lose_and_double_count_nothing(
     servers = [_serve(env, port) for port in ports]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # four servers starting at once on two cores
         for url in urls:
             _wait_ready(url, deadline)
         headers = {"x-api-key": RECOMMEND_KEY}
 
-        def ask(p: int) -> list[tuple[str, list[str]]]:
-            answers = []
-            with httpx.Client(base_url=urls[p], headers=headers, timeout=30) as http:
-                for n in range(ANSWERS_PER_PROCESS):
-                    body = {
-                        "userId": f"u{p}-{n % 50}",
-                        "recommendationCount": OFFERS_SHOWN,
-                        "context": {"channel": "web" if n % 3 else "app"},
-                    }
-                    answer = http.post("/api/deployments/nbo/recommend", json=body)
-                    assert answer.status_code == 200, answer.text
-                    got = answer.json()
-                    answers.append((got["requestId"], [i["itemId"] for i in got["items"]]))
-            return answers
+        def ask(p: int, n: int) -> dict[str, object]:
+            return {
+                "userId": f"u{p}-{n % 50}",
+                "recommendationCount": OFFERS_SHOWN,
+                "context": {"channel": "web" if n % 3 else "app"},
+            }
 
-        with ThreadPoolExecutor(PROCESSES) as pool:
-            answered = list(pool.map(ask, range(PROCESSES)))
+        async def asked(p: int) -> list[tuple[str, list[str]]]:
+            async def one(http: httpx.AsyncClient, n: int) -> tuple[str, list[str]]:
+                answer = await http.post("/api/deployments/nbo/recommend", json=ask(p, n))
+                assert answer.status_code == 200, answer.text
+                got = answer.json()
+                return got["requestId"], [i["itemId"] for i in got["items"]]
+
+            async with httpx.AsyncClient(base_url=urls[p], headers=headers, timeout=60) as http:
+                return await _in_flight(
+                    [lambda n=n: one(http, n) for n in range(ANSWERS_PER_PROCESS)]
+                )
+
+        answered = asyncio.run(_each_process(asked))
         # every answer's offers reach the store before other processes get responses to them
         check = create_engine(postgres_schema_url)
         expected_shown = PROCESSES * ANSWERS_PER_PROCESS * OFFERS_SHOWN
@@ -201,8 +229,7 @@ def test_four_processes_lose_and_double_count_nothing(
             assert time.monotonic() < deadline, f"{stored} of {expected_shown} shown offers stored"
             time.sleep(0.1)
 
-        def respond(p: int) -> list[tuple[str, str, bool]]:
-            # the answers of process p, responded to through process p + 1
+        def plan_of(p: int) -> list[tuple[str, str, bool]]:
             plan: list[tuple[str, str, bool]] = []
             for n, (request_id, offers_shown) in enumerate(answered[p]):
                 for m, offer in enumerate(offers_shown):
@@ -210,19 +237,26 @@ def test_four_processes_lose_and_double_count_nothing(
             plan = plan[: RESPONSES_PER_PROCESS - RESPONSES_PER_PROCESS // 20]
             plan += plan[::19][: RESPONSES_PER_PROCESS - len(plan)]  # posted twice
             assert len(plan) == RESPONSES_PER_PROCESS
-            with httpx.Client(
-                base_url=urls[(p + 1) % PROCESSES], headers=headers, timeout=30
-            ) as http:
-                for request_id, offer, take_up in plan:
-                    answer = http.post(
-                        "/api/deployments/nbo/responses",
-                        json={"requestId": request_id, "itemId": offer, "takeUp": take_up},
-                    )
-                    assert answer.status_code == 201, answer.text
             return plan
 
-        with ThreadPoolExecutor(PROCESSES) as pool:
-            posted = [r for plan in pool.map(respond, range(PROCESSES)) for r in plan]
+        async def respond(p: int) -> list[tuple[str, str, bool]]:
+            # the answers of process p, responded to through process p + 1
+            plan = plan_of(p)
+
+            async def one(http: httpx.AsyncClient, response: tuple[str, str, bool]) -> None:
+                request_id, offer, take_up = response
+                answer = await http.post(
+                    "/api/deployments/nbo/responses",
+                    json={"requestId": request_id, "itemId": offer, "takeUp": take_up},
+                )
+                assert answer.status_code == 201, answer.text
+
+            url = urls[(p + 1) % PROCESSES]
+            async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
+                await _in_flight([lambda r=r: one(http, r) for r in plan])
+            return plan
+
+        posted = [r for plan in asyncio.run(_each_process(respond)) for r in plan]
     finally:
         for server in servers:
             server.send_signal(signal.SIGINT)
