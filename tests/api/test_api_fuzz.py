@@ -47,6 +47,8 @@ def _takes_input(operation: Any) -> bool:
     return any(len(part) for part in parts) or len(operation.body) > 0
 
 
+# every operation of the document (over a hundred), fuzzed in turn: 40-100 s, by the load
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(
     "mode", [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]

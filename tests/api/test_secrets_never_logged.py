@@ -65,12 +65,22 @@ def captured() -> Iterator[Captured]:
     quiet = logging.getLogger("numba")  # its compiler's trace: no request data, very long
     quiet_level = quiet.level
     quiet.setLevel(logging.INFO)
+    # uvicorn's loggers as an earlier uvicorn.run in this process may have left them (its
+    # default log config stops their propagation): every record must reach the root here
+    uvicorn_loggers = [logging.getLogger(n) for n in ("uvicorn", "uvicorn.error", "uvicorn.access")]
+    kept = [(one.propagate, one.disabled, one.level) for one in uvicorn_loggers]
+    for one in uvicorn_loggers:
+        one.propagate, one.disabled = True, False
+        one.setLevel(logging.NOTSET)
     try:
         yield handler
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
         quiet.setLevel(quiet_level)
+        for one, (propagate, disabled, level_before) in zip(uvicorn_loggers, kept, strict=True):
+            one.propagate, one.disabled = propagate, disabled
+            one.setLevel(level_before)
 
 
 @pytest.fixture

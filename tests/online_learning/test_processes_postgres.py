@@ -106,7 +106,7 @@ def _wait_ready(url: str, deadline: float) -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.timeout(max(120, RESPONSES_PER_PROCESS // 20))  # 10,000: 500 s
+@pytest.mark.timeout(max(300, RESPONSES_PER_PROCESS // 20))  # 10,000: 500 s
 def test_four_processes_lose_and_double_count_nothing(
     postgres_schema_url: str,
     tmp_path: Path,
