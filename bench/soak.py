@@ -47,7 +47,7 @@ DEPLOYMENT = "soak-web"
 USERS, ITEMS = 2000, 500
 CLIENTS = 2  # client processes (the server has the other core of a 2-core machine)
 PEAK_USERS = 16  # virtual users per client process in the closed loop
-MAX_IN_FLIGHT = 64  # interactions in flight per client process in the open loop
+MAX_IN_FLIGHT = 16  # interactions in flight per client process in the open loop
 TAKE_UP_ONE_IN = 5
 
 
@@ -127,8 +127,10 @@ class _Recorder:
         self.kind: list[int] = []
         self.status: list[int] = []
 
-    def add(self, start: float, kind: int, status: int) -> None:
+    def add(self, start: float, kind: int, status: int, error: Exception | None = None) -> None:
         end = time.perf_counter()
+        if error is not None:  # a request without an answer: say why, on stderr
+            print(f"no answer after {end - start:.1f} s: {error!r}", file=sys.stderr)
         self.at.append(start - self.origin)
         self.ms.append((end - start) * 1000)
         self.kind.append(kind)
@@ -148,8 +150,8 @@ async def _interaction(
     start = time.perf_counter() if scheduled is None else scheduled
     try:
         answer = await http.post(f"/api/deployments/{DEPLOYMENT}/recommend", json=body)
-    except Exception:
-        rec.add(start, 0, 0)
+    except Exception as error:
+        rec.add(start, 0, 0, error)
         return
     rec.add(start, 0, answer.status_code)
     if answer.status_code != 200:
@@ -160,8 +162,8 @@ async def _interaction(
     start = time.perf_counter()
     try:
         logged = await http.post(f"/api/deployments/{DEPLOYMENT}/responses", json=response)
-    except Exception:
-        rec.add(start, 1, 0)
+    except Exception as error:
+        rec.add(start, 1, 0, error)
         return
     rec.add(start, 1, logged.status_code)
 
