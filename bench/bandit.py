@@ -30,8 +30,9 @@ as ``bench/deployment.py``), load from wrk on keep-alive connections:
 - ``POST /api/deployments/{id}/responses``: a plan of responses, one to each
   offer of ``--responses / 5`` answers asked first, posted by wrk in order,
   each once, for ``--seconds`` (target ≥ 2,000/s); then the options store
-  must have learned every response answered 201 (taken up + declined), and
-  exactly a prefix of the plan (no gap: none lost, none counted twice).
+  must have learned every response answered 201 (taken up + declined), in
+  the plan's order (gaps only among the last 32, in flight when wrk stops),
+  each once.
 
     .venv-bench/bin/python bench/bandit.py [--json] [--seconds 8] [--responses 50000]
 """
@@ -412,10 +413,16 @@ def over_http(args: Any) -> dict[str, Any]:
         server.terminate()
         server.join(30)
     learned, logged = after[0] - before[0], after[1] - before[1]
-    # wrk posts the bodies in order: the learned responses must be exactly a prefix of the
-    # plan, at least as long as what wrk saw answered (those in flight at its end may count)
+    # wrk hands the bodies out in order on CONNECTIONS connections: the learned responses
+    # must be the plan's first ones, with gaps only among the last CONNECTIONS (in flight
+    # when wrk stopped: sent or not), none beyond, each counted once (the options store's
+    # count equals the distinct pairs)
+    # wrk's first call of request() makes a request it never sends (seen: the first body never
+    # reaches the server, no response log record for it): the plan, as sent, starts at 1
     prefix = len(learned_pairs)
-    exact = learned_pairs == {(q, o) for q, o, _ in plan[:prefix]}
+    settled_part = {(q, o) for q, o, _ in plan[1 : max(1, prefix + 1 - CONNECTIONS)]}
+    reachable = {(q, o) for q, o, _ in plan[1 : prefix + 1 + CONNECTIONS]}
+    exact = settled_part <= learned_pairs <= reachable and learned == prefix
     return {
         "bare": bare_figures,
         "online": online_figures,
@@ -426,7 +433,9 @@ def over_http(args: Any) -> dict[str, Any]:
             "planned": len(plan),
             "learned_in_options_store": learned,
             "response_log_records": logged,
-            "learned_a_prefix_of_the_plan": exact,
+            "learned_in_plan_order": exact,
+            "learned_before_the_in_flight": len(settled_part & learned_pairs),
+            "learned_beyond_the_in_flight": len(learned_pairs - reachable),
             "in_flight_at_the_end": prefix - posted["answered"],
             "lost": max(0, posted["answered"] - learned),
         },
@@ -508,9 +517,9 @@ def main() -> None:
                     ),
                     (
                         f"learned of {r['answered']:,} answered 201",
-                        f"{r['learned_in_options_store']:,} (a prefix of the plan: "
-                        f"{r['learned_a_prefix_of_the_plan']})",
-                        f"lost 0 {verdict(r['lost'] == 0 and r['learned_a_prefix_of_the_plan'])}",
+                        f"{r['learned_in_options_store']:,} (in the plan's order: "
+                        f"{r['learned_in_plan_order']})",
+                        f"lost 0 {verdict(r['lost'] == 0 and r['learned_in_plan_order'])}",
                     ),
                 ],
                 caption=f"{generator()}, {CONNECTIONS} connections, {args.seconds:g} s each",
