@@ -255,14 +255,22 @@ def test_twenty_killed_workers_leave_no_stuck_job_and_no_corrupt_output(
 
         hits: dict[str, int] = {"training": 0, "batch": 0}
         started = time.monotonic()
-        for _ in range(KILLS):
+        for n in range(KILLS):
+            # the kills take turns: a training worker, then a batch worker (a training of
+            # this size holds its job for well under a second, a batch job for seconds)
+            wanted = ("training", "batch")[n % 2]
             pending = [j for j in _jobs(db) if j.status in (JobStatus.QUEUED, JobStatus.RUNNING)]
-            if len(pending) < 3:  # keep work in the queue for every kill
-                enqueued += 1
+            if len(pending) < 3 or all(j.kind != wanted for j in pending):
+                enqueued += 1  # keep work of both kinds in the queue for every kill
                 _enqueue(client, settings, base, enqueued)
-            holders = _wait(lambda: _holders(db, workers.live), 60, "a worker to claim a job")
+            holders = _wait(
+                lambda: [h for h in _holders(db, workers.live) if h[1] == wanted],  # noqa: B023
+                60,
+                f"a worker to claim a {wanted} job",
+            )
             pid, kind = rng.choice(holders)
-            time.sleep(rng.uniform(0.0, 0.8))  # a random moment of the job
+            # a random moment of the job
+            time.sleep(rng.uniform(0.0, 0.8 if kind == "batch" else 0.15))
             if (pid, kind) in _holders(db, workers.live):
                 hits[kind] += 1
             workers.kill(pid)
