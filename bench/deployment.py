@@ -38,7 +38,9 @@ RECOMMEND = "bench-recommend-key-0123456789abcdef01234"
 USERS, ITEMS, CLIENTS, CONNECTIONS = 2000, 500, 4, 32
 
 
-def _serve(data_dir: str, port: int) -> None:
+def _serve(data_dir: str, port: int, database_url: str = "") -> None:
+    """One API process with its in-process worker (SQLite under ``data_dir`` unless
+    ``database_url``) and the bench's keys."""
     import uvicorn
 
     from recostack.api.app import create_app
@@ -51,6 +53,7 @@ def _serve(data_dir: str, port: int) -> None:
 
     settings = Settings(
         data_dir=Path(data_dir),
+        database_url=database_url,
         admin_key=ADMIN,
         recommend_key=RECOMMEND,
         workers_in_process=1,

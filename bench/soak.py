@@ -40,9 +40,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import emit, machine_info, parser, progress, table, verdict
+from deployment import ADMIN, RECOMMEND, _serve  # the same server process, keys and store
 
-ADMIN = "soak-admin-key-0123456789abcdef0123456789ab"
-RECOMMEND = "soak-recommend-key-0123456789abcdef0123456"
 DEPLOYMENT = "soak-web"
 USERS, ITEMS = 2000, 500
 CLIENTS = 2  # client processes (the server has the other core of a 2-core machine)
@@ -52,36 +51,6 @@ TAKE_UP_ONE_IN = 5
 
 
 # --- the server ------------------------------------------------------------------------
-
-
-def _serve(data_dir: str, database_url: str, port: int) -> None:
-    import uvicorn
-
-    from recostack.api.app import create_app
-    from recostack.serving.keys import Role
-    from recostack.settings import Settings
-    from recostack.store.engine import Database
-    from recostack.store.key_repository import ensure_keys
-    from recostack.store.migrate import upgrade
-    from recostack.store.server_secret import key_secret
-
-    settings = Settings(
-        data_dir=Path(data_dir),
-        database_url=database_url,
-        admin_key=ADMIN,
-        recommend_key=RECOMMEND,
-        workers_in_process=1,
-        train_in_subprocess=False,
-        log_level="warning",
-    )
-    db = Database.open(settings.effective_database_url)
-    upgrade(db.engine)
-    with db.transaction() as session:
-        ensure_keys(session, {Role.ADMIN: ADMIN, Role.RECOMMEND: RECOMMEND}, key_secret(settings))
-    db.dispose()
-    uvicorn.run(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", access_log=False
-    )
 
 
 def _setup(url: str) -> None:
@@ -304,7 +273,7 @@ def main() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = multiprocessing.get_context("spawn").Process(
-        target=_serve, args=(str(root), database_url, port)
+        target=_serve, args=(str(root), port, database_url)
     )
     server.start()
     url = f"http://127.0.0.1:{port}"

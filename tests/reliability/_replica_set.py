@@ -85,34 +85,6 @@ def _similar(http: httpx.Client, model: str, item: str) -> list[str]:
     return [r["recommendedItemId"] for r in got.json()]
 
 
-def _schema_url(base: str, schema: str) -> str:
-    return (
-        make_url(base)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
-
-
-def _train(http: httpx.Client, **extra: Any) -> str:
-    body = {
-        "description": "replicas",
-        "blobContainerName": "input",
-        "usageRelativePath": "usage.csv",
-        "catalogFileRelativePath": "catalog.csv",
-        "enableUserToItemRecommendations": True,
-        **extra,
-    }
-    created = http.post("/api/models", json=body)
-    assert created.status_code == 201, created.text
-    return str(created.json()["id"])
-
-
-def _similar(http: httpx.Client, model: str, item: str) -> list[str]:
-    got = http.get(f"/api/models/{model}/recommend", params={"itemId": item})
-    assert got.status_code == 200, got.text
-    return [r["recommendedItemId"] for r in got.json()]
-
-
 @contextmanager
 def replica_set(
     postgres_url: str, root: Path, *, apis: int = 3, workers: int = 2

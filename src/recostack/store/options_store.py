@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, text
+from sqlalchemy import Connection, Select, bindparam, insert, select, text
 
 from recostack.algorithms.bandits import EcosystemRewardsConfig, arm_contributions
 from recostack.serving.online.records import ArmStats, Impression, ResponseEvent
@@ -515,20 +515,23 @@ def warm_start(
     return len(rows)
 
 
+def _arm_stats_of(config_id: str) -> Select[str, str, float, float, float, float, int, int]:
+    """The arms of a configuration as (offer, segment, *ArmStats) rows."""
+    return select(
+        ArmRow.offer,
+        ArmRow.segment,
+        ArmRow.alpha,
+        ArmRow.beta,
+        ArmRow.alpha_zero,
+        ArmRow.beta_zero,
+        ArmRow.shown,
+        ArmRow.taken_up,
+    ).where(ArmRow.config_id == config_id)
+
+
 def read_arm_stats(connection: Connection, config_id: str) -> dict[Arm, ArmStats]:
     """Every arm of a configuration (serving's snapshot)."""
-    rows = connection.execute(
-        select(
-            ArmRow.offer,
-            ArmRow.segment,
-            ArmRow.alpha,
-            ArmRow.beta,
-            ArmRow.alpha_zero,
-            ArmRow.beta_zero,
-            ArmRow.shown,
-            ArmRow.taken_up,
-        ).where(ArmRow.config_id == config_id)
-    )
+    rows = connection.execute(_arm_stats_of(config_id))
     return {(r[0], r[1]): ArmStats(*r[2:]) for r in rows}
 
 
@@ -580,19 +583,7 @@ def read_segment_arms(
     found: dict[Arm, ArmStats] = {}
     for start in range(0, len(segments), 1000):
         rows = connection.execute(
-            select(
-                ArmRow.offer,
-                ArmRow.segment,
-                ArmRow.alpha,
-                ArmRow.beta,
-                ArmRow.alpha_zero,
-                ArmRow.beta_zero,
-                ArmRow.shown,
-                ArmRow.taken_up,
-            ).where(
-                ArmRow.config_id == config_id,
-                ArmRow.segment.in_(segments[start : start + 1000]),
-            )
+            _arm_stats_of(config_id).where(ArmRow.segment.in_(segments[start : start + 1000]))
         )
         found.update({(r[0], r[1]): ArmStats(*r[2:]) for r in rows})
     return found
