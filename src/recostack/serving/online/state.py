@@ -129,6 +129,9 @@ class OnlineState:
         self._stamp: str | None = None
         self._loaded = False
         self._lock = threading.Lock()
+        #: reloads one at a time, each reading and installing under it: a reload that read
+        #: before a write must not install its older set after the reload that follows it
+        self._reload_lock = threading.Lock()
         #: a configuration's arms, read in bulk the first time it is used
         self._arms_reader: BulkReader[str, ArmsSnapshot] = BulkReader(
             lambda ids: {i: ArmsSnapshot(self.source.arm_stats(i)) for i in ids},
@@ -155,12 +158,13 @@ class OnlineState:
         self._stamp = stamp
 
     def reload(self) -> None:
-        configurations = self.source.configurations()
-        with self._lock:
-            self._configurations = configurations
-            self._properties = {}
-            self._matrices = {}
-            self._loaded = True
+        with self._reload_lock:
+            configurations = self.source.configurations()
+            with self._lock:
+                self._configurations = configurations
+                self._properties = {}
+                self._matrices = {}
+                self._loaded = True
 
     def configuration(self, config_id: str) -> OnlineConfiguration:
         found = self._configurations.get(config_id)
