@@ -146,8 +146,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state.batch_jobs = BatchJobService(db, settings)
     state.batch_predictions = BatchPredictionService(db, settings)
     state.campaigns = CampaignService(db, settings)
-    state.deployment_logs.online = serving.online.learner if serving.online else None
-    state.response_intake = ResponseIntake(state.deployment_logs, state.deployment_logs.online)
+    state.response_intake = ResponseIntake(
+        state.deployment_logs, serving.online.learner if serving.online else None
+    )
     state.webhooks = WebhookService(db, settings)
     state.refresh_policies = RefreshPolicyService(db, settings)
     state.alerts = AlertService(db, settings)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from recostack.errors import NotFound
-from recostack.serving.online.learner import OnlineLearner
+from recostack.errors import NotFound, Unavailable
 from recostack.serving.prediction_logger import PredictionLogger
 from recostack.serving.statistics import DeploymentStatistics
 from recostack.store import deployment_repository as repo
@@ -17,18 +16,27 @@ from recostack.store.prediction_log_repository import (
     LogKind,
     insert_response,
     list_log,
-    prediction_exists,
-    prediction_version,
+    logged_answer,
 )
 from recostack.store.tables import utcnow
 
-__all__ = ["DeploymentLogs"]
+__all__ = ["AnswerNotLearnable", "AnswerNotStored", "DeploymentLogs"]
+
+#: an online answer's shown offers are stored with its process's next flush, or its retries
+#: while the database is away; an older online answer without them (its configuration
+#: deleted since) takes a response the plain way
+ONLINE_ANSWER_STORED_WITHIN = timedelta(minutes=1)
+
+
+class AnswerNotStored(NotFound):
+    """The request id names no answer of the deployment that its log holds."""
+
+
+class AnswerNotLearnable(Unavailable):
+    """An answer of online learning whose shown offers are not stored yet."""
 
 
 class DeploymentLogs:
-    #: online learning's learner (set by the app): responses to its answers update the arms
-    online: OnlineLearner | None = None
-
     def __init__(
         self,
         db: Database,
@@ -42,34 +50,35 @@ class DeploymentLogs:
         self.statistics = statistics
         self.default_version = default_version
 
-    def record_response(self, deployment_id: str, response: Mapping[str, Any]) -> dict[str, Any]:
-        """Store a response (``request_id``, ``item_id``, ``event``, ``reward``, ``take_up``)
-        to an answer the deployment gave; :class:`NotFound` for an unknown request id."""
-        if self.online is not None:
-            # an answer of online learning: checked, queued, learned from (one batch per
-            # transaction, the response log record with it)
-            learned = self.online.respond(deployment_id, response)
-            if learned is not None:
-                record, answer = learned
-                self.count_response(deployment_id, answer.version, record)
-                return record
-        return self.record_logged_response(deployment_id, response)
-
     def record_logged_response(
-        self, deployment_id: str, response: Mapping[str, Any]
+        self, deployment_id: str, response: Mapping[str, Any], *, online_learns: bool = False
     ) -> dict[str, Any]:
-        """A response to an answer of the prediction log (not an online answer)."""
+        """A response to an answer of the prediction log (not an online answer):
+        :class:`AnswerNotStored` for a request id the deployment's log does not hold (yet);
+        with ``online_learns``, :class:`AnswerNotLearnable` for a recent answer online
+        learning chose (its shown offers are not stored yet: the response must wait for them,
+        it is not learned from otherwise)."""
         request_id = response["request_id"]
         with self.db.transaction() as session:
             repo.get_deployment(session, deployment_id)
             connection = session.connection()
             logger = self.prediction_logger
-            known = (logger is not None and logger.is_pending(deployment_id, request_id)) or (
-                prediction_exists(connection, deployment_id, request_id)
-            )
-            if not known:
-                raise NotFound(
+            logged = logged_answer(connection, deployment_id, request_id)
+            if logged is None and not (
+                logger is not None and logger.is_pending(deployment_id, request_id)
+            ):
+                raise AnswerNotStored(
                     f"deployment {deployment_id!r} gave no answer with requestId {request_id!r}",
+                    field="requestId",
+                )
+            if (
+                online_learns
+                and logged is not None
+                and logged.online
+                and utcnow() - logged.created_at < ONLINE_ANSWER_STORED_WITHIN
+            ):
+                raise AnswerNotLearnable(
+                    f"the offers answer {request_id!r} showed are not stored yet: retry",
                     field="requestId",
                 )
             record = {
@@ -84,7 +93,7 @@ class DeploymentLogs:
             }
             insert_response(connection, record)
             # an answer still queued in the logger was given by the version serving now
-            version = prediction_version(connection, deployment_id, request_id)
+            version = None if logged is None else logged.version
         self.count_response(deployment_id, version, record)
         return record
 

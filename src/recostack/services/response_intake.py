@@ -9,6 +9,13 @@ in the deployment's statistics over time at once; the learner stores it
 (its response log record with it) within a batch. A response to any other
 answer takes the prediction log's path (one transaction) on a worker
 thread.
+
+An answer another process gave reaches the store with that process's next
+flush (every 50 ms) or, while the database is away, its retries: a response
+that comes sooner (a client that posts it to another replica at once) waits
+for it a little (:data:`WAITS`). After that an unknown request id is a 404,
+and an online answer whose shown offers are still not stored a 503 to retry
+(storing the response the plain way would keep it out of the arms for good).
 """
 
 from __future__ import annotations
@@ -17,10 +24,17 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from recostack.services.deployment_logs import DeploymentLogs
+from recostack.services.deployment_logs import (
+    AnswerNotLearnable,
+    AnswerNotStored,
+    DeploymentLogs,
+)
 from recostack.serving.online.learner import OnlineLearner
 
-__all__ = ["ResponseIntake"]
+__all__ = ["WAITS", "ResponseIntake"]
+
+#: the pauses (seconds) before each new look for an answer not found yet
+WAITS = (0.05, 0.1, 0.2, 0.4)
 
 
 class ResponseIntake:
@@ -32,11 +46,26 @@ class ResponseIntake:
         """Record ``response`` (``request_id``, ``item_id``, ``event``, ``reward``,
         ``take_up``) to an answer of ``deployment_id``; the response log record.
         :class:`~recostack.errors.NotFound` for an unknown request id,
-        :class:`~recostack.errors.Unprocessable` for an offer the answer did not show."""
-        if self.learner is not None:
-            answer = await self.learner.answer_of(deployment_id, str(response["request_id"]))
-            if answer is not None:
-                record = self.learner.accept(deployment_id, answer, response)
-                self.logs.count_response(deployment_id, answer.version, record)
-                return record
-        return await asyncio.to_thread(self.logs.record_logged_response, deployment_id, response)
+        :class:`~recostack.errors.Unprocessable` for an offer the answer did not show,
+        :class:`~recostack.errors.Unavailable` for an online answer not stored yet."""
+        request_id = str(response["request_id"])
+        waits = iter(WAITS)
+        while True:
+            if self.learner is not None:
+                answer = await self.learner.answer_of(deployment_id, request_id)
+                if answer is not None:
+                    record = self.learner.accept(deployment_id, answer, response)
+                    self.logs.count_response(deployment_id, answer.version, record)
+                    return record
+            try:
+                return await asyncio.to_thread(
+                    self.logs.record_logged_response,
+                    deployment_id,
+                    response,
+                    online_learns=self.learner is not None,
+                )
+            except (AnswerNotStored, AnswerNotLearnable):
+                pause = next(waits, None)
+                if pause is None:
+                    raise
+            await asyncio.sleep(pause)

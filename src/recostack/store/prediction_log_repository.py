@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select
 
@@ -18,13 +18,13 @@ from recostack.store.deployment_tables import PredictionLogRow, ResponseLogRow
 
 __all__ = [
     "LogKind",
+    "LoggedAnswer",
     "ab_test_outcomes",
     "count_predictions",
     "insert_predictions",
     "insert_response",
     "list_log",
-    "prediction_exists",
-    "prediction_version",
+    "logged_answer",
     "purge_logs",
 ]
 
@@ -72,22 +72,28 @@ def insert_response(connection: Connection, record: Mapping[str, Any]) -> None:
     connection.execute(insert(_R), [dict(record)])
 
 
-def prediction_exists(connection: Connection, deployment_id: str, request_id: str) -> bool:
-    found = connection.scalar(
-        select(_P.c.request_id).where(
-            _P.c.request_id == request_id, _P.c.deployment_id == deployment_id
-        )
-    )
-    return found is not None
+class LoggedAnswer(NamedTuple):
+    """An answer as the prediction log holds it."""
+
+    version: str
+    #: whether online learning chose it (its context holds ``onlineLearning``)
+    online: bool
+    created_at: datetime
 
 
-def prediction_version(connection: Connection, deployment_id: str, request_id: str) -> str | None:
-    """The deployment version that gave the answer ``request_id`` (``None``: not stored)."""
-    return connection.scalar(
-        select(_P.c.version).where(
+def logged_answer(
+    connection: Connection, deployment_id: str, request_id: str
+) -> LoggedAnswer | None:
+    """The answer ``request_id`` of the deployment; ``None``: not stored."""
+    row = connection.execute(
+        select(_P.c.version, _P.c.context, _P.c.created_at).where(
             _P.c.request_id == request_id, _P.c.deployment_id == deployment_id
         )
-    )
+    ).first()
+    if row is None:
+        return None
+    online = isinstance(row.context, dict) and "onlineLearning" in row.context
+    return LoggedAnswer(str(row.version), online, row.created_at)
 
 
 def _page(

@@ -67,10 +67,6 @@ class BulkReader(Generic[K, V]):
         value = await future
         return value  # type: ignore[return-value]
 
-    def read_now(self, keys: Sequence[K]) -> dict[K, V]:
-        """The same read, on the calling thread (for callers off the event loop)."""
-        return self._read(keys)
-
     def _ensure_started(self) -> None:
         if self._thread is not None:
             return

@@ -139,25 +139,6 @@ class OnlineLearner:
             found = self._mine(deployment_id, await self.stored_answers.get(request_id))
         return found
 
-    def find_answer(self, deployment_id: str, request_id: str) -> ShownAnswer | None:
-        """:meth:`answer_of` for a caller off the event loop (reads on its own thread)."""
-        found = self.local_answer(deployment_id, request_id)
-        if found is None:
-            stored = self.stored_answers.read_now([request_id])
-            found = self._mine(deployment_id, stored.get(request_id))
-        return found
-
-    def respond(
-        self, deployment_id: str, response: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], ShownAnswer] | None:
-        """Check and queue a response to an online answer (the record and the answer);
-        ``None`` if ``request_id`` is not an online answer of the deployment (the caller
-        logs it the usual way)."""
-        answer = self.find_answer(deployment_id, str(response["request_id"]))
-        if answer is None:
-            return None
-        return self.accept(deployment_id, answer, response), answer
-
     def accept(
         self, deployment_id: str, answer: ShownAnswer, response: Mapping[str, Any]
     ) -> dict[str, Any]:
