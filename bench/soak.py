@@ -265,6 +265,11 @@ def main() -> None:
     p.add_argument("--load", type=float, default=0.7, help="share of the peak held")
     p.add_argument("--warmup-seconds", type=float, default=60.0)
     p.add_argument("--database-url", default="", help="default: SQLite in a temporary folder")
+    p.add_argument(
+        "--samples",
+        default="",
+        help="write every soak request (start s, latency ms, endpoint, status) to this CSV",
+    )
     args = p.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="recostack-soak-"))
@@ -297,6 +302,17 @@ def main() -> None:
         server.terminate()
         server.join(30)
 
+    if args.samples:  # to line stalls up with what the server did at the time
+        columns = np.stack([soak["at"], soak["ms"], soak["kind"], soak["status"]], axis=1)
+        order = np.argsort(columns[:, 0], kind="stable")
+        np.savetxt(
+            args.samples,
+            columns[order],
+            fmt=("%.4f", "%.2f", "%d", "%d"),
+            delimiter=",",
+            header="start_s,latency_ms,endpoint,status",
+            comments="",
+        )
     status, kind = soak["status"], soak["kind"]
     answered = int(np.sum((kind == 0) & (status == 200)))
     recorded = int(np.sum((kind == 1) & (status == 201)))

@@ -42,6 +42,8 @@ async def _intake(request: Request) -> ResponseIntake:
         **error_responses(
             e404="no such deployment or request id",
             e422="the answer did not show the offer named (online learning)",
+            e503="the offers an online answer showed are not stored yet (the process that "
+            "gave it has not written them), or the database cannot be reached: retry",
         ),
     },
 )
