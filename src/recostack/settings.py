@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     max_json_bytes: int = Field(default=16 * 1024**2, ge=1024)
     #: deepest nesting of arrays and objects in a JSON request body (a 400 beyond it)
     max_json_depth: int = Field(default=32, ge=4, le=1000)
+    #: requests one API process holds unanswered before it answers the next with a 503 and
+    #: Retry-After instead of queueing it (0: no limit; the probes and /metrics always pass)
+    max_requests_in_flight: int = Field(default=256, ge=0, le=1_000_000)
 
     # --- request rate ------------------------------------------------------------
     #: requests per second each API key may make (0: no limit), in each API process or,

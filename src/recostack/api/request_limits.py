@@ -10,6 +10,12 @@
   requests go through its token bucket (:mod:`recostack.api.rate_limit`);
   one over the limit is a 429 with ``Retry-After`` (whole seconds). Only
   keys the key ring accepts count; a wrong key gets its 401 from the route.
+* **Requests in flight**: with ``max_requests_in_flight`` set, a request that
+  finds that many of this process's requests unanswered gets a 503 with
+  ``Retry-After`` at once, instead of joining a queue that only grows (a
+  server past its peak answered everything later and later: see
+  docs/reliability.md). The probes (``/healthz``, ``/readyz``) and
+  ``/metrics`` are never refused, so an overloaded process still reports.
 
 Every refusal is the API's JSON error body, naming the problem. A refused
 request is answered before the router sees it, so the middleware selects its
@@ -49,6 +55,9 @@ _OPEN = np.frombuffer(b"[{", dtype=np.uint8)
 _KEY_HEADER = API_KEY_HEADER.encode()
 #: (method, path) pairs remembered as reading a JSON body or not
 _MAX_ROUTES = 4096
+#: answered whatever the load: an orchestrator and Prometheus still see the process
+_NEVER_SHED = frozenset({"/healthz", "/readyz", "/metrics"})
+OVERLOAD_RETRY_AFTER_SECONDS = 1
 
 
 def json_depth(body: bytes, limit: int) -> int:
@@ -89,28 +98,53 @@ class RequestLimits:
         max_json_depth: int,
         max_upload_bytes: int,
         limiter: RateLimiter | None,
+        max_in_flight: int = 0,
     ) -> None:
         self.app = app
         self.max_json_bytes = max_json_bytes
         self.max_json_depth = max_json_depth
         self.max_upload_bytes = max_upload_bytes
         self.limiter = limiter
+        self.max_in_flight = max_in_flight
+        #: this process's requests taken and not answered yet (one event loop: a plain count)
+        self.in_flight = 0
         self._reads_json: dict[tuple[str, str], bool] = {}
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        self.in_flight += 1
         try:
-            if self.limiter is not None:
-                await self._rate(scope)
-            if scope["method"] in _BODY_METHODS:
-                receive = await self._body(scope, receive)
-        except _Refused as refused:
-            _select_route(scope)
-            await refused.response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+            try:
+                self._admit(scope)
+                if self.limiter is not None:
+                    await self._rate(scope)
+                if scope["method"] in _BODY_METHODS:
+                    receive = await self._body(scope, receive)
+            except _Refused as refused:
+                _select_route(scope)
+                await refused.response(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    def _admit(self, scope: Scope) -> None:
+        if (
+            self.max_in_flight
+            and self.in_flight > self.max_in_flight
+            and scope["path"] not in _NEVER_SHED
+        ):
+            raise _Refused(
+                RecostackError(
+                    f"this server process has {self.max_in_flight} requests in flight, its "
+                    f"limit (max_requests_in_flight): retry in {OVERLOAD_RETRY_AFTER_SECONDS} s",
+                ),
+                status=503,
+                code="overloaded",
+                headers={"Retry-After": str(OVERLOAD_RETRY_AFTER_SECONDS)},
+            )
 
     async def _rate(self, scope: Scope) -> None:
         assert self.limiter is not None
@@ -283,5 +317,6 @@ def install_request_limits(app: FastAPI, settings: Settings) -> RateLimiter | No
         max_json_depth=settings.max_json_depth,
         max_upload_bytes=settings.max_upload_bytes,
         limiter=limiter,
+        max_in_flight=settings.max_requests_in_flight,
     )
     return limiter

@@ -2,8 +2,9 @@
 
 SQLite (the embedded default) runs in WAL mode with a busy timeout, and
 every writing transaction starts with ``BEGIN IMMEDIATE`` so that two
-processes never deadlock upgrading a read lock; a connection with the
-``readonly`` execution option starts a plain deferred ``BEGIN`` instead.
+processes never deadlock upgrading a read lock, the threads of one process
+taking turns first (:mod:`recostack.store.sqlite_writes`); a connection with
+the ``readonly`` execution option starts a plain deferred ``BEGIN`` instead.
 PostgreSQL is reached through psycopg 3 (``postgresql+psycopg://...``) and
 fails fast when the server is away: a connect timeout, TCP keepalives, a
 pre-ping of every pooled connection (a restart's cut connections are
@@ -23,6 +24,8 @@ import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from recostack.store.sqlite_writes import WriterTurns, turn_taking_connection
 
 __all__ = ["Database", "is_sqlite", "json_text", "make_engine", "make_session_factory"]
 
@@ -65,9 +68,14 @@ def make_engine(
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        turns = WriterTurns(SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_engine(
             parsed,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            connect_args={
+                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                "check_same_thread": False,
+                "factory": turn_taking_connection(turns),
+            },
             **kwargs,
         )
         _tune_sqlite(engine)
@@ -121,8 +129,10 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        readonly = connection.get_execution_options().get("readonly", False)
-        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        if connection.get_execution_options().get("readonly", False):
+            connection.exec_driver_sql("BEGIN")
+        else:  # in this process's turn (recostack.store.sqlite_writes)
+            connection.connection.dbapi_connection.begin_write()
 
 
 def is_sqlite(engine: Engine) -> bool:
