@@ -258,12 +258,11 @@ def _settled(database_url: str, table_name: str, timeout: float = 120.0) -> int:
     return last
 
 
-def _per_minute_p99(at: np.ndarray, ms: np.ndarray) -> list[float]:
-    """The p99 of each whole minute (the last requests, started in the soak's final
-    instant, make no minute of their own)."""
+def _per_minute_p99(at: np.ndarray, ms: np.ndarray, seconds: float) -> list[float]:
+    """The p99 of each whole minute of a soak of ``seconds`` (a last partial minute, or the
+    requests started in its final instant, make no minute of their own)."""
     minutes = (at // 60).astype(int)
-    whole = max(1, int(at.max() // 60)) if len(at) else 1
-    return [float(np.percentile(ms[minutes == m], 99)) for m in range(whole)]
+    return [float(np.percentile(ms[minutes == m], 99)) for m in range(max(1, int(seconds // 60)))]
 
 
 def main() -> None:
@@ -344,8 +343,13 @@ def main() -> None:
     base_rss = float(warm[0, 1]) if len(warm) else float(rss[0, 1])
     end_rss = float(rss[-1, 1])
     growth = (end_rss - base_rss) / base_rss
-    p99s = _per_minute_p99(soak["at"], soak["ms"])
+    p99s = _per_minute_p99(soak["at"], soak["ms"], args.minutes * 60)
     drift = max(p99s) / p99s[0]
+    # each endpoint's own: which of the two the drift comes from
+    by_endpoint = {
+        name: _per_minute_p99(soak["at"][kind == k], soak["ms"][kind == k], args.minutes * 60)
+        for k, name in ((0, "recommend"), (1, "responses"))
+    }
     lost_predictions = answered - stored["prediction_logs"]
     lost_responses = recorded - stored["response_logs"]
     figures: dict[str, Any] = {
@@ -366,6 +370,8 @@ def main() -> None:
         "p99_ms": float(np.percentile(soak["ms"], 99)),
         "p99_per_minute_ms": p99s,
         "p99_drift": drift,
+        "p99_per_minute_ms_by_endpoint": by_endpoint,
+        "p99_drift_by_endpoint": {name: max(v) / v[0] for name, v in by_endpoint.items()},
         "rss_after_warmup_mb": base_rss / 1e6,
         "rss_end_mb": end_rss / 1e6,
         "rss_max_mb": float(rss[:, 1].max()) / 1e6,
@@ -410,13 +416,18 @@ def main() -> None:
             verdict(lost_responses == 0),
         ),
     ]
-    minutes = [(f"minute {m + 1}", f"{v:.1f} ms", "") for m, v in enumerate(p99s)]
+    minutes = [
+        (f"minute {m + 1}", f"{v:.1f} ms", f"{r:.1f} / {b:.1f} ms")
+        for m, (v, r, b) in enumerate(
+            zip(p99s, by_endpoint["recommend"], by_endpoint["responses"], strict=True)
+        )
+    ]
     emit(
         args,
         figures,
         [
             table("soak", ("measure", "value", ""), rows, caption=f"{figures['database']}"),
-            table("p99 per minute", ("minute", "p99", ""), minutes),
+            table("p99 per minute", ("minute", "p99", "recommend / responses"), minutes),
         ],
     )
 
