@@ -285,9 +285,11 @@ STABLE = {"ACTIVE", "STOPPED", "FAILED"}
 
 
 def wait_stable(
-    client: TestClient, headers: dict[str, str], deployment_id: str, timeout: float = 20.0
+    client: TestClient, headers: dict[str, str], deployment_id: str, timeout: float = 90.0
 ) -> dict[str, Any]:
-    """Poll until the deployment is in a stable state with no model switch pending."""
+    """Poll until the deployment is in a stable state with no model switch pending (a first
+    deployment in a fresh checkout compiles the kernels while it deploys: over 20 s when
+    both test processes compile at once)."""
     deadline = time.monotonic() + timeout
     while True:
         body: dict[str, Any] = client.get(

@@ -28,6 +28,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
+from recostack.serving.batch_queue import take_batch
+
 __all__ = ["AnswerObserver", "PredictionLogger", "PredictionRecord"]
 
 logger = logging.getLogger(__name__)
@@ -137,28 +139,7 @@ class PredictionLogger:
 
     # --- the flushing thread -------------------------------------------------------
     def _take_batch(self, block: bool) -> tuple[list[PredictionRecord], bool]:
-        batch: list[PredictionRecord] = []
-        stop = False
-        try:
-            first = (
-                self._queue.get(timeout=self.flush_seconds) if block else self._queue.get_nowait()
-            )
-        except queue.Empty:
-            return batch, stop
-        if first is None:
-            stop = True
-        else:
-            batch.append(first)
-        while len(batch) < self.batch_size:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                stop = True
-                continue
-            batch.append(item)
-        return batch, stop
+        return take_batch(self._queue, block, self.flush_seconds, self.batch_size)
 
     def _store(self, batch: list[PredictionRecord]) -> None:
         """Write ``batch``, retrying until it is stored (or, when stopping, a few times)."""

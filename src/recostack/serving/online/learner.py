@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from recostack.errors import Unprocessable
+from recostack.serving.batch_queue import take_batch
 from recostack.serving.online.bulk_reader import BulkReader
 from recostack.serving.online.records import Impression, ResponseEvent
 from recostack.serving.online.state import OnlineState
@@ -233,28 +234,7 @@ class OnlineLearner:
 
     # --- the writing thread ----------------------------------------------------------
     def _take(self, block: bool) -> tuple[list[Impression | ResponseEvent], bool]:
-        batch: list[Impression | ResponseEvent] = []
-        stop = False
-        try:
-            first = (
-                self._queue.get(timeout=self.flush_seconds) if block else self._queue.get_nowait()
-            )
-        except queue.Empty:
-            return batch, stop
-        if first is None:
-            stop = True
-        else:
-            batch.append(first)
-        while len(batch) < self.batch_size:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                stop = True
-                continue
-            batch.append(item)
-        return batch, stop
+        return take_batch(self._queue, block, self.flush_seconds, self.batch_size)
 
     def _store(self, batch: list[Impression | ResponseEvent]) -> None:
         impressions = [e for e in batch if isinstance(e, Impression)]
