@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from recostack.errors import NotFound, Unavailable
+from recostack.serving.log_ids import log_id
 from recostack.serving.prediction_logger import PredictionLogger
 from recostack.serving.statistics import DeploymentStatistics
 from recostack.store import deployment_repository as repo
@@ -82,7 +82,7 @@ class DeploymentLogs:
                     field="requestId",
                 )
             record = {
-                "response_id": str(uuid.uuid4()),
+                "response_id": log_id(),
                 "request_id": request_id,
                 "deployment_id": deployment_id,
                 "item_id": response.get("item_id"),

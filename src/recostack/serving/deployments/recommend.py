@@ -10,10 +10,7 @@ scoring) → the answer, whose log record is queued
 
 from __future__ import annotations
 
-import os
-import random
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +23,7 @@ from recostack.rules import RecoType, RuleOptions, RuntimeRules
 from recostack.serving.deployments.config import DeploymentConfig
 from recostack.serving.deployments.customers import CustomerCache
 from recostack.serving.deployments.live import LiveDeployments
+from recostack.serving.log_ids import log_id
 from recostack.serving.online.deployment import OnlineDeployments
 from recostack.serving.prediction_logger import PredictionLogger, PredictionRecord
 from recostack.serving.recommend import DEFAULT_COUNT, Answer, Recommender, RecommendRequest
@@ -59,18 +57,6 @@ class DeploymentRequest:
         if self.item_id is not None:
             return "item_to_items"
         return "profile_to_items" if self.user_id else "session_to_items"
-
-
-#: request ids: random version-4 UUIDs from a generator seeded once by the OS. Not
-#: ``uuid.uuid4()``: its ``os.urandom`` releases the GIL on every request, and the
-#: background threads (the log writer) take it for up to a switch interval (5 ms) each
-#: time; measured in ``bench/deployment.py`` as the deployment path's tail. An id only
-#: names an answer (a response still needs a recommend key), it guards nothing.
-_IDS = random.Random(os.urandom(32))
-
-
-def _request_id() -> str:
-    return str(uuid.UUID(int=_IDS.getrandbits(128), version=4))
 
 
 def ranked_items(answer: Answer) -> list[dict[str, Any]]:
@@ -162,7 +148,7 @@ class DeploymentRecommender:
                 record,
                 config,
                 config.online,
-                request_id=_request_id(),
+                request_id=log_id(),
                 lookup_id=request.lookup_id,
                 customer=customer,
                 fields=fields,
@@ -194,7 +180,7 @@ class DeploymentRecommender:
             allowed=allowed,
         )
         items = ranked_items(answer)
-        request_id = _request_id()
+        request_id = log_id()
         body: dict[str, Any] = {
             "requestId": request_id,
             "deploymentId": record.deployment_id,

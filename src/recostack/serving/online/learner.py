@@ -29,12 +29,9 @@ posted again is logged and learns nothing.
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import random
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -42,6 +39,7 @@ from typing import Any, NamedTuple
 
 from recostack.errors import Unprocessable
 from recostack.serving.batch_queue import take_batch
+from recostack.serving.log_ids import log_id
 from recostack.serving.online.bulk_reader import BulkReader
 from recostack.serving.online.records import Impression, ResponseEvent
 from recostack.serving.online.state import OnlineState
@@ -49,10 +47,6 @@ from recostack.serving.online.state import OnlineState
 __all__ = ["OnlineLearner", "ShownAnswer"]
 
 logger = logging.getLogger(__name__)
-
-#: response ids: random version-4 UUIDs from a generator seeded once by the OS (as request
-#: ids: ``uuid.uuid4()``'s ``os.urandom`` releases the GIL on every response)
-_IDS = random.Random(os.urandom(32))
 
 
 class ShownAnswer(NamedTuple):
@@ -161,7 +155,7 @@ class OnlineLearner:
                 field="itemId",
             )
         record = {
-            "response_id": str(uuid.UUID(int=_IDS.getrandbits(128), version=4)),
+            "response_id": log_id(),
             "request_id": request_id,
             "deployment_id": deployment_id,
             "item_id": offer,
