@@ -17,6 +17,7 @@ from recostack.store.engine import Database
 from .rules_app import Api, RulesModel
 
 TYPES = ("item_to_items", "profile_to_items", "session_to_items")
+ITEM = "item_to_items"
 
 
 def _group(response: Any) -> str:
@@ -112,3 +113,29 @@ def test_a_second_process_sees_scenario_changes_within_a_second(
         == 204
     )
     _within_a_second(lambda: second().json()["scenario"]["case_scenarios"] == [])
+
+
+@pytest.mark.timeout(60)  # an exponential walk pins a CPU for minutes: fail fast
+def test_a_deep_tree_of_ab_tests_saved_through_the_api_answers_at_once(
+    api: Api, rules_model: RulesModel
+) -> None:
+    """Regression (issue 13, bug 1): 30 levels of A/B tests whose two groups lead to the same
+    next level are 2**30 paths; saved through the API, the first request through them
+    answered after minutes. Saving and answering walk the graph once."""
+    api.case(ITEM, "l30", filters=["genres:eq:drama"])
+    for level in range(29, -1, -1):
+        test_id = api.ab_test(0.5, f"level-{level}")
+        body = {
+            "scenario_type": "ab_test",
+            "ab_test": {
+                "id": test_id,
+                "scenario_a": f"l{level + 1}",
+                "scenario_b": f"l{level + 1}",
+            },
+        }
+        assert api.put_scenario(ITEM, f"l{level}", body).status_code == 201
+    for user in ("alice", "bob"):
+        answer = api.similar("item3", user_id=user, scenario="l0")
+        assert answer.status_code == 200, answer.text
+        items = answer.json()["items_id"]
+        assert items and {RulesModel.props(i)["genres"] for i in items} == {"drama"}

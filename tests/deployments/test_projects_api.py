@@ -75,3 +75,29 @@ def test_delete_refused_while_deployments_exist(
     assert "deployment" in refused.json()["message"]
     assert client.delete("/api/deployments/web", headers=admin_headers).status_code == 204
     assert client.delete(f"/api/projects/{project}", headers=admin_headers).status_code == 204
+
+
+def test_project_and_deployment_answers_have_schemas_in_the_openapi_document(
+    client: TestClient,
+) -> None:
+    document = client.get("/openapi.json").json()
+    paths = document["paths"]
+
+    def answer_schema(path: str, method: str, status: str = "200") -> dict[str, Any]:
+        content = paths[path][method]["responses"][status]["content"]["application/json"]
+        return content["schema"]
+
+    project = document["components"]["schemas"]["ProjectPublic"]
+    assert set(FIELDS) | {"createdAt", "updatedAt"} == set(project["properties"])
+    assert answer_schema("/api/projects", "post", "201") == {
+        "$ref": "#/components/schemas/ProjectPublic"
+    }
+    assert answer_schema("/api/projects", "get")["items"] == {
+        "$ref": "#/components/schemas/ProjectPublic"
+    }
+    for method in ("get", "patch"):
+        assert answer_schema("/api/projects/{project_id}", method) == {
+            "$ref": "#/components/schemas/ProjectPublic"
+        }
+    deployment = answer_schema("/api/projects/{project_id}/deployments", "post", "201")
+    assert deployment == {"$ref": "#/components/schemas/DeploymentPublic"}

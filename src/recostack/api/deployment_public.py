@@ -1,4 +1,5 @@
-"""The answers of the deployment endpoints: a deployment, its log records (camelCase).
+"""The answers of the project and deployment endpoints: a project, a deployment, its log
+records (camelCase).
 
 Each is a response model in the OpenAPI document, built from what the
 services return with ``of(...)``.
@@ -14,12 +15,43 @@ from pydantic.alias_generators import to_camel
 from recostack.api.deployment_schemas import PredictionArguments, format_time
 from recostack.services.auto_deploy import auto_deploy_check
 from recostack.services.deployments import DeploymentView
+from recostack.store.deployment_tables import ProjectRow
 
-__all__ = ["DeploymentPublic", "PredictionLogPublic", "ResponseLogPublic"]
+__all__ = ["DeploymentPublic", "PredictionLogPublic", "ProjectPublic", "ResponseLogPublic"]
 
 
 class _Public(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class ProjectPublic(_Public):
+    """The reference's project: its name, description and people, and its times."""
+
+    project_id: str
+    project_description: str | None
+    project_type: str | None
+    purpose: str | None
+    project_start_date: str | None
+    project_end_date: str | None
+    data_science_lead: str | None
+    data_lead: str | None
+    created_at: str | None
+    updated_at: str | None
+
+    @classmethod
+    def of(cls, row: ProjectRow) -> ProjectPublic:
+        return cls(
+            project_id=row.project_id,
+            project_description=row.description,
+            project_type=row.project_type,
+            purpose=row.purpose,
+            project_start_date=row.start_date,
+            project_end_date=row.end_date,
+            data_science_lead=row.data_science_lead,
+            data_lead=row.data_lead,
+            created_at=format_time(row.created_at),
+            updated_at=format_time(row.updated_at),
+        )
 
 
 class DeploymentPublic(_Public):

@@ -32,7 +32,7 @@ from recostack.api.deployment_schemas import (
 )
 from recostack.api.deps import AdminKey
 from recostack.api.errors import ERROR_RESPONSES, error_responses
-from recostack.api.inputs import DeploymentName, VersionName
+from recostack.api.inputs import DeploymentName, ProjectId, VersionName
 from recostack.services.deployment_logs import DeploymentLogs
 from recostack.services.deployments import DeploymentService
 from recostack.store.prediction_log_repository import LogKind
@@ -42,7 +42,6 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api", tags=["deployments"], responses=ERROR_RESPONSES)
 
 DeploymentId = Annotated[DeploymentName, Path(description="the deployment's name")]
-ProjectId = Annotated[str, Path(max_length=128, description="the project's name")]
 Version = Annotated[VersionName | None, Query(description="a version (default: the newest)")]
 MAX_LOG_PAGE = 1000
 _NOT_FOUND = error_responses(e404="no such deployment")

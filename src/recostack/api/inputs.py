@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Final, TypeVar
 
-from fastapi import Body
+from fastapi import Body, Path
 from pydantic import Field, Strict
 
 from recostack.data.ids import MAX_ITEM_ID_LENGTH, MAX_USER_ID_LENGTH
@@ -43,6 +43,7 @@ __all__ = [
     "ItemId",
     "ModelId",
     "Probability",
+    "ProjectId",
     "RecommendationCount",
     "Records",
     "RelativePath",
@@ -135,6 +136,9 @@ Records = Annotated[
 #: letters, digits, '_', '.', '-'
 NAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 MAX_AB_TEST_ID: Final = 64
+
+#: a project in a path (``/api/projects/{project_id}``, ``.../{project_id}/deployments``)
+ProjectId = Annotated[str, Path(max_length=128, description="the project's name")]
 
 CollectionName = Annotated[
     str,

@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 
-from recostack.api.deployment_schemas import (
-    PROJECT_COLUMNS,
-    ProjectCreate,
-    ProjectUpdate,
-    format_time,
-)
+from recostack.api.deployment_public import ProjectPublic
+from recostack.api.deployment_schemas import PROJECT_COLUMNS, ProjectCreate, ProjectUpdate
 from recostack.api.deps import AdminKey, SessionDep
 from recostack.api.errors import ERROR_RESPONSES, error_responses
+from recostack.api.inputs import ProjectId
 from recostack.store import deployment_repository as repo
-from recostack.store.deployment_tables import ProjectRow
 
-__all__ = ["project_public", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/api/projects", tags=["projects"], responses=ERROR_RESPONSES)
 
-ProjectId = Annotated[str, Path(max_length=128, description="the project's name")]
 _NOT_FOUND = error_responses(e404="no such project")
-
-
-def project_public(row: ProjectRow) -> dict[str, Any]:
-    return {
-        "projectId": row.project_id,
-        "projectDescription": row.description,
-        "projectType": row.project_type,
-        "purpose": row.purpose,
-        "projectStartDate": row.start_date,
-        "projectEndDate": row.end_date,
-        "dataScienceLead": row.data_science_lead,
-        "dataLead": row.data_lead,
-        "createdAt": format_time(row.created_at),
-        "updatedAt": format_time(row.updated_at),
-    }
 
 
 def _columns(body: ProjectUpdate) -> dict[str, Any]:
@@ -48,32 +28,43 @@ def _columns(body: ProjectUpdate) -> dict[str, Any]:
     "",
     status_code=201,
     summary="Create a project",
+    response_model=ProjectPublic,
     responses=error_responses(e409="the project exists"),
 )
-def create_project(body: ProjectCreate, session: SessionDep, _: AdminKey) -> dict[str, Any]:
+def create_project(body: ProjectCreate, session: SessionDep, _: AdminKey) -> ProjectPublic:
     fields = _columns(ProjectUpdate.model_validate(body.model_dump(exclude={"project_id"})))
     row = repo.create_project(session, body.project_id, **fields)
     session.commit()
-    return project_public(row)
+    return ProjectPublic.of(row)
 
 
-@router.get("", summary="List projects")
-def list_projects(session: SessionDep, _: AdminKey) -> list[dict[str, Any]]:
-    return [project_public(row) for row in repo.list_projects(session)]
+@router.get("", summary="List projects", response_model=list[ProjectPublic])
+def list_projects(session: SessionDep, _: AdminKey) -> list[ProjectPublic]:
+    return [ProjectPublic.of(row) for row in repo.list_projects(session)]
 
 
-@router.get("/{project_id}", summary="Describe a project", responses=_NOT_FOUND)
-def describe_project(project_id: ProjectId, session: SessionDep, _: AdminKey) -> dict[str, Any]:
-    return project_public(repo.get_project(session, project_id))
+@router.get(
+    "/{project_id}",
+    summary="Describe a project",
+    response_model=ProjectPublic,
+    responses=_NOT_FOUND,
+)
+def describe_project(project_id: ProjectId, session: SessionDep, _: AdminKey) -> ProjectPublic:
+    return ProjectPublic.of(repo.get_project(session, project_id))
 
 
-@router.patch("/{project_id}", summary="Update a project", responses=_NOT_FOUND)
+@router.patch(
+    "/{project_id}",
+    summary="Update a project",
+    response_model=ProjectPublic,
+    responses=_NOT_FOUND,
+)
 def update_project(
     project_id: ProjectId, body: ProjectUpdate, session: SessionDep, _: AdminKey
-) -> dict[str, Any]:
+) -> ProjectPublic:
     row = repo.update_project(session, project_id, _columns(body))
     session.commit()
-    return project_public(row)
+    return ProjectPublic.of(row)
 
 
 @router.delete(

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
+from recostack.data.ids import MAX_ITEM_ID_LENGTH
 from recostack.errors import RecostackError
 from recostack.jobs.training import submit_training
 from recostack.rules import RuleOptions
@@ -169,7 +170,7 @@ async def try_model(
     request: Request,
     model_id: str,
     user: User,
-    item_id: Annotated[str, Form(max_length=450)] = "",
+    item_id: Annotated[str, Form(max_length=MAX_ITEM_ID_LENGTH)] = "",
     events: Annotated[str, Form(max_length=20_000)] = "",
     count: Annotated[int, Form(ge=1, le=100)] = 10,
 ) -> Response:
