@@ -1,11 +1,14 @@
-"""Taking a batch off a writer thread's queue (the prediction logger's and the learner's)."""
+"""A writer thread's queue (the prediction logger's and the learner's): taking a batch off
+it, and waiting until what was queued is written."""
 
 from __future__ import annotations
 
 import queue
-from typing import TypeVar
+import threading
+import time
+from typing import Protocol, TypeVar
 
-__all__ = ["take_batch"]
+__all__ = ["WriteCounts", "take_batch", "wait_until_written"]
 
 T = TypeVar("T")
 
@@ -36,3 +39,24 @@ def take_batch(
             continue
         batch.append(item)
     return batch, stop
+
+
+class WriteCounts(Protocol):
+    """Items queued for a writer thread and items it has written, counted under one lock."""
+
+    queued: int
+    written: int
+
+
+def wait_until_written(counts: WriteCounts, written: threading.Condition, timeout: float) -> bool:
+    """Wait until every item queued so far is written (``False`` after ``timeout`` seconds);
+    ``written`` is notified by the writer and guards ``counts``."""
+    deadline = time.monotonic() + timeout
+    with written:
+        target = counts.queued
+        while counts.written < target:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            written.wait(min(left, 0.05))
+    return True

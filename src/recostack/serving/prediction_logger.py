@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from recostack.serving.batch_queue import take_batch
+from recostack.serving.batch_queue import take_batch, wait_until_written
 
 __all__ = ["AnswerObserver", "PredictionLogger", "PredictionRecord"]
 
@@ -127,15 +127,7 @@ class PredictionLogger:
         """Wait until every record logged so far is written (``False`` on timeout)."""
         if self._thread is None:
             self._drain_inline()
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            target = self.queued
-            while self.written < target:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._written_cond.wait(min(left, 0.05))
-        return True
+        return wait_until_written(self, self._written_cond, timeout)
 
     # --- the flushing thread -------------------------------------------------------
     def _take_batch(self, block: bool) -> tuple[list[PredictionRecord], bool]:

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
+from recostack.api.inputs import MAX_EVENTS
 from recostack.data.ids import MAX_ITEM_ID_LENGTH
 from recostack.errors import RecostackError
 from recostack.jobs.training import submit_training
@@ -165,6 +166,18 @@ def model_status(request: Request, model_id: str, user: User) -> Response:
     return response
 
 
+def _refused_events(used: list[UsageEvent]) -> str | None:
+    """What is wrong with the items used of the try-it form (the recommend API's limits)."""
+    if len(used) > MAX_EVENTS:
+        return f"at most {MAX_EVENTS} items used, got {len(used)}"
+    for event in used:
+        if len(event.item_id) > MAX_ITEM_ID_LENGTH:
+            return (
+                f"item id {event.item_id[:40]!r}... has more than {MAX_ITEM_ID_LENGTH} characters"
+            )
+    return None
+
+
 @router.post("/models/{model_id}/try", response_class=HTMLResponse)
 async def try_model(
     request: Request,
@@ -178,6 +191,9 @@ async def try_model(
     made, so a read-only session may try too)."""
     serving: Serving = request.app.state.serving
     used = [UsageEvent(e.strip()) for e in events.replace("\n", ",").split(",") if e.strip()]
+    refused = _refused_events(used)
+    if refused:
+        return render(request, "try_results.html", user, pairs=[], error=refused)
     if item_id:
         ask = RecommendRequest(RuleOptions("item_to_items"), count, item_id=item_id)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -31,7 +32,7 @@ def login(request: Request, key: Annotated[str, Form(max_length=512)] = "") -> R
     response.set_cookie(
         COOKIE,
         session_id,
-        max_age=int(lifetime),
+        max_age=math.ceil(lifetime),  # a cookie never shorter than its session
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",

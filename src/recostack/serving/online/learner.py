@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from recostack.errors import Unprocessable
-from recostack.serving.batch_queue import take_batch
+from recostack.serving.batch_queue import take_batch, wait_until_written
 from recostack.serving.log_ids import log_id
 from recostack.serving.online.bulk_reader import BulkReader
 from recostack.serving.online.records import Impression, ResponseEvent
@@ -216,15 +216,7 @@ class OnlineLearner:
         """Wait until everything queued so far is written (``False`` on timeout)."""
         if self._thread is None:
             self._drain()
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            target = self.queued
-            while self.written < target:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._written_cond.wait(min(left, 0.05))
-        return True
+        return wait_until_written(self, self._written_cond, timeout)
 
     # --- the writing thread ----------------------------------------------------------
     def _take(self, block: bool) -> tuple[list[Impression | ResponseEvent], bool]:
