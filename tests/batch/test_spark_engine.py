@@ -110,3 +110,44 @@ def test_a_batch_job_on_spark_writes_what_the_local_engine_writes(
     remote = (settings.files_dir / "output" / "spark.out").read_bytes()
     assert local.count(b"\n") == 26
     assert local == remote
+
+
+def test_a_model_created_over_http_with_engine_spark_answers_as_the_local_one(
+    spark: Any,
+    client: TestClient,
+    admin_headers: dict[str, str],
+    trained_model: dict[str, Any],
+    run_jobs: Callable[[], int],
+) -> None:
+    """``"engine": "spark"`` on ``POST /api/models``: trained on Spark by the worker, the same
+    answers as the same body trained on the local engine (``trained_model``)."""
+    body = {
+        "description": "on spark",
+        "blobContainerName": "input",
+        "usageRelativePath": "usage.csv",
+        "catalogFileRelativePath": "catalog.csv",
+        "supportThreshold": 3,
+        "enableUserToItemRecommendations": True,
+        "engine": "spark",
+    }
+    created = client.post("/api/models", json=body, headers=admin_headers)
+    assert created.status_code == 201, created.text
+    assert run_jobs() == 1
+    model = client.get(f"/api/models/{created.json()['id']}", headers=admin_headers).json()
+    assert model["modelStatus"] == "Completed", model
+    assert model["statistics"]["engine"] == "spark"
+
+    def answers(model_id: str, item: str | None, used: list[str]) -> list[tuple[str, float]]:
+        path = f"/api/models/{model_id}/recommend"
+        if item is not None:
+            got = client.get(f"{path}?itemId={item}&recommendationCount=5", headers=admin_headers)
+        else:  # personalized: the items a user used
+            events = [{"itemId": i} for i in used]
+            got = client.post(f"{path}?recommendationCount=5", json=events, headers=admin_headers)
+        assert got.status_code == 200, got.text
+        return [(r["recommendedItemId"], round(r["score"], 6)) for r in got.json()]
+
+    asks = [(f"item{i}", []) for i in range(12)]
+    asks += [(None, [f"item{i}", f"item{(i * 5 + 3) % 12}"]) for i in range(6)]
+    for item, used in asks:
+        assert answers(model["id"], item, used) == answers(trained_model["id"], item, used)
