@@ -12,14 +12,22 @@ that did not finish, exits 1 and is listed in the JSON's
 ``lines_mismatch``). Target: ≥ 20,000
 users/s on the local engine; Spark ``local[2]`` beside it.
 
-    .venv/bin/python bench/batch.py [--users N] [--engines local,spark] [--json]
+Memory stays bounded by the chunks, whatever the input's length: the
+resident memory of the job (this process and the scoring processes it
+starts) is sampled every 0.1 s and its peak reported; ``--repeat K`` feeds
+the users K times (K million lines) to compare the peak of a long input
+with a short one's.
+
+    .venv/bin/python bench/batch.py [--users N] [--repeat K] [--engines local,spark] [--json]
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -84,16 +92,54 @@ def trained_model(folder: Path) -> Path:
     return out
 
 
-def input_file(folder: Path, users: np.ndarray) -> Path:
-    path = folder / f"users-{users.size}.jsonl"
+def input_file(folder: Path, users: np.ndarray, repeat: int = 1) -> Path:
+    """Every user's line, ``repeat`` times over (written once)."""
+    name = f"users-{users.size}.jsonl" if repeat == 1 else f"users-{users.size}x{repeat}.jsonl"
+    path = folder / name
     if not path.exists():
         tmp = folder / ".users.tmp"
         with tmp.open("wb") as out:
-            for start in range(0, users.size, 100_000):
-                chunk = users[start : start + 100_000].tolist()
-                out.write(b"".join(orjson.dumps({"userId": str(u)}) + b"\n" for u in chunk))
+            for _ in range(repeat):
+                for start in range(0, users.size, 100_000):
+                    chunk = users[start : start + 100_000].tolist()
+                    out.write(b"".join(orjson.dumps({"userId": str(u)}) + b"\n" for u in chunk))
         tmp.rename(path)
     return path
+
+
+class PeakMemory:
+    """The peak resident memory of this process and its children, sampled every 0.1 s."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._process = psutil.Process()
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _total(self) -> int:
+        import psutil
+
+        total = 0
+        for process in [self._process, *self._process.children(recursive=True)]:
+            # a scoring process may end between the listing and the read
+            with contextlib.suppress(psutil.Error):
+                total += process.memory_info().rss
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, self._total())
+
+    def __enter__(self) -> PeakMemory:
+        self.peak = self._total()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def run_job(model_dir: Path, source: Path, engine: str) -> dict[str, Any]:
@@ -136,7 +182,8 @@ def run_job(model_dir: Path, source: Path, engine: str) -> dict[str, Any]:
         )
         worker = Worker(settings, db, name="bench")
         started = time.perf_counter()
-        assert worker.run_once()
+        with PeakMemory() as memory:
+            assert worker.run_once()
         seconds = time.perf_counter() - started
         job = service.describe(view.row.id).row
         lines = 0
@@ -152,6 +199,7 @@ def run_job(model_dir: Path, source: Path, engine: str) -> dict[str, Any]:
             "lines_out": lines,
             "lines_failed": job.lines_failed,
             "users_per_second": round((job.lines_total or 0) / seconds),
+            "peak_rss_gb": round(memory.peak / 1e9, 2),
         }
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -160,6 +208,7 @@ def run_job(model_dir: Path, source: Path, engine: str) -> dict[str, Any]:
 def main() -> int:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--users", type=int, default=1_000_000, help="users scored (max 1M)")
+    p.add_argument("--repeat", type=int, default=1, help="the users' lines, K times over")
     p.add_argument("--engines", default="local,spark")
     args = p.parse_args()
     folder = cache_dir() / "batch-zipf-10m-v1"
@@ -171,7 +220,7 @@ def main() -> int:
     model = TrainedModel.load(model_dir)
     assert model.users is not None
     users = np.asarray(model.users.ids[: args.users])
-    source = input_file(folder, users)
+    source = input_file(folder, users, args.repeat)
     figures: dict[str, Any] = {
         "machine": machine_info(),
         "model": {
@@ -181,6 +230,7 @@ def main() -> int:
             "parameters": MODEL_PARAMETERS,
         },
         "users": int(users.size),
+        "input_lines": int(users.size) * args.repeat,
         "target_users_per_second": TARGET_USERS_PER_SECOND,
     }
     rows = []
@@ -201,6 +251,7 @@ def main() -> int:
                 fmt(result["seconds"], 1),
                 f"{result['users_per_second']:,}",
                 f"{result['lines_out']:,} / {result['lines_in']:,}" + ("" if ok else " MISMATCH"),
+                f"{result['peak_rss_gb']:.2f}",
                 verdict(met),
             ]
         )
@@ -212,8 +263,17 @@ def main() -> int:
         figures,
         [
             table(
-                f"batch inference job: {users.size:,} users × top 10, 50k-item SAR model",
-                ["engine", "status", "seconds", "users/s", "output lines / input", "≥ 20k/s"],
+                f"batch inference job: {users.size * args.repeat:,} lines ({users.size:,} users"
+                f" × {args.repeat}) × top 10, 50k-item SAR model",
+                [
+                    "engine",
+                    "status",
+                    "seconds",
+                    "users/s",
+                    "output lines / input",
+                    "peak RSS GB",
+                    "≥ 20k/s",
+                ],
                 rows,
             )
         ],
