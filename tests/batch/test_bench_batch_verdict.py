@@ -36,6 +36,7 @@ def _result(lines_in: int, lines_out: int) -> dict[str, Any]:
         "lines_out": lines_out,
         "lines_failed": 0,
         "users_per_second": lines_in,
+        "peak_rss_gb": 0.5,
     }
 
 

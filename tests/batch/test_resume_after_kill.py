@@ -1,5 +1,6 @@
-"""A worker killed (SIGKILL) mid-job: the next worker resumes from the last finished chunk, and
-the output holds every input line exactly once, under its final name only when complete."""
+"""A worker killed (SIGKILL) mid-job: its scoring processes end with it, the next worker resumes
+from the last finished chunk, and the output holds every input line exactly once, under its final
+name only when complete."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
 from fastapi.testclient import TestClient
 
 from batch.conftest import describe, read_lines
@@ -74,9 +76,15 @@ def test_a_killed_worker_s_job_resumes_and_writes_each_line_once(
             assert worker.poll() is None, "the worker ended before it stalled"
             assert time.monotonic() < deadline, "the worker did not reach its third chunk"
             time.sleep(0.05)
+        # the worker's scoring processes (a pool: 100 lines in chunks of 10) and fork server
+        pool = psutil.Process(worker.pid).children(recursive=True)
         os.kill(worker.pid, signal.SIGKILL)
     finally:
         worker.wait(30)
+    assert pool, "the job was not scored by a pool of processes"
+    # they end with the worker (each watches it): none is left waiting for work
+    _, alive = psutil.wait_procs(pool, timeout=15)
+    assert not alive, f"processes left after their worker was killed: {alive}"
     stalled = describe(client, admin_headers, job["batchInferenceJobArn"])
     assert stalled["status"] == "IN PROGRESS"
     assert stalled["progress"]["linesDone"] == 20  # two chunks counted

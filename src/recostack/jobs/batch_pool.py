@@ -7,19 +7,58 @@ and answers its slices with the same scorer as the Spark executors
 pipeline); the slices come back in order, so the output is the one a
 single process writes. Processes come from a fork server that has the
 scoring code imported, so a pool starts in well under a second.
+
+A worker that is killed (SIGKILL, the OOM killer) cannot shut its pool
+down, and a pool process does not notice on its own: it waits on the
+pool's queue, whose write end it holds itself, and the fork server waits
+for it (each process it forks holds the server's liveness pipe). Found
+after a killed-workers test: two scoring processes and their fork server,
+a quarter of a gigabyte each, still there minutes after the worker died. So
+each pool process watches the worker that started it (its pid and start
+time: a pid can be reused) and ends when that worker is gone.
 """
 
 from __future__ import annotations
 
 import math
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+import psutil
+
 from recostack.jobs.batch_scoring import LineFormat
 
-__all__ = ["PooledChunkScorer"]
+__all__ = ["WATCH_SECONDS", "PooledChunkScorer"]
+
+#: how often a pool process looks whether the worker that started it is still there
+WATCH_SECONDS = 1.0
+
+
+def _is_running(pid: int, started: float) -> bool:
+    """Whether process ``pid``, started at ``started``, is still running (not a zombie)."""
+    try:
+        process = psutil.Process(pid)
+        return process.create_time() == started and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _exit_when_gone(pid: int, started: float) -> None:
+    while _is_running(pid, started):
+        time.sleep(WATCH_SECONDS)
+    os._exit(0)  # nothing of this process's is worth finishing: its worker is dead
+
+
+def _watch_worker(pid: int, started: float) -> None:
+    """A pool process's initializer: end this process once worker ``pid`` is gone."""
+    threading.Thread(
+        target=_exit_when_gone, args=(pid, started), name="worker-watch", daemon=True
+    ).start()
 
 
 def _score_slice(payload: dict[str, Any], first_line: int, lines: list[bytes]) -> tuple[bytes, int]:
@@ -43,7 +82,13 @@ class PooledChunkScorer:
         self.processes = processes
         self.fmt = fmt
         self._payload = payload
-        self._pool = ProcessPoolExecutor(max_workers=processes, mp_context=_context())
+        worker = psutil.Process()
+        self._pool = ProcessPoolExecutor(
+            max_workers=processes,
+            mp_context=_context(),
+            initializer=_watch_worker,
+            initargs=(worker.pid, worker.create_time()),
+        )
 
     @property
     def header(self) -> bytes:
