@@ -72,8 +72,9 @@ class BatchJobView:
 
     @property
     def eta_seconds(self) -> float | None:
+        """Seconds left at the run's rate (none while the rate is unknown or rounds to 0)."""
         rate, row = self.rate, self.row
-        if rate is None or row.lines_total is None or row.status != "IN PROGRESS":
+        if not rate or row.lines_total is None or row.status != "IN PROGRESS":
             return None
         return round(max(0, row.lines_total - row.lines_done) / rate, 1)
 
