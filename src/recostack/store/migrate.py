@@ -43,7 +43,8 @@ def _config() -> Config:
 
 
 #: PostgreSQL advisory lock taken while migrating, so that servers starting
-#: together migrate one after the other (SQLite's write lock does the same)
+#: together migrate one after the other (on SQLite, the write lock of the one
+#: transaction the upgrade runs in: see ``migrations/env.py``)
 _MIGRATION_LOCK = 0x7265636F  # "reco"
 
 

@@ -18,11 +18,18 @@ target_metadata = table_metadata()
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
+        # SQLite's DDL is transactional (the engine issues BEGIN itself, not the driver):
+        # one transaction for the whole upgrade holds the write lock from reading the
+        # version to the last step, so servers starting together migrate one after the
+        # other. Alembic's default for SQLite commits after each step, and a second
+        # server that read the old version in between ran a step twice.
+        transactional_ddl=True if sqlite else None,
     )
     with context.begin_transaction():
         context.run_migrations()
