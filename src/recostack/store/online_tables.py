@@ -112,7 +112,8 @@ class ArmRow(Base):
 class InteractionRow(Base):
     __tablename__ = "online_interactions"
     __table_args__ = (
-        Index("ix_online_interactions_arm", "config_id", "offer", "segment", "shown_ms"),
+        # per-arm reads go through the arm's integer key (see recostack.store.arm_keys)
+        Index("ix_online_interactions_arm_key", "arm_key", "shown_ms"),
         Index("ix_online_interactions_counted", "config_id", "counted", "shown_ms"),
     )
 
@@ -123,6 +124,8 @@ class InteractionRow(Base):
     #: the deployment's version that answered
     version: Mapped[str] = mapped_column(String(64))
     segment: Mapped[str] = mapped_column(String(255))
+    #: arm_key(config_id, offer, segment)
+    arm_key: Mapped[int] = mapped_column(BigInteger)
     customer_id: Mapped[str | None] = mapped_column(String(255))
     rank: Mapped[int] = mapped_column(Integer)
     #: when shown, milliseconds since the epoch (windows are in ms)

@@ -27,6 +27,8 @@ from sqlalchemy import Connection, Select, bindparam, insert, select, text
 
 from recostack.algorithms.bandits import EcosystemRewardsConfig, arm_contributions
 from recostack.serving.online.records import ArmStats, Impression, ResponseEvent
+from recostack.store.arm_keys import arm_key
+from recostack.store.bulk_rows import insert_rows, parameter_mark
 from recostack.store.deployment_tables import ResponseLogRow
 from recostack.store.online_tables import ArmRow, InteractionRow
 from recostack.store.tables import UTCDateTime, utcnow
@@ -49,22 +51,23 @@ __all__ = [
 Arm = tuple[str, str]  # (offer, segment)
 
 
-def _upsert_shown(mark: str) -> str:
+def _count_shown(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     """Count shown offers into their arms (created at alpha = beta = 1 if new): one row per
-    arm of (config_id, offer, segment, beta added, shown, counted, last draw, time), in the
-    driver's parameter style (flat tuples: no per-row binding in Python)."""
-    values = ", ".join(
-        ["1.0", f"1.0 + {mark}", "1.0", "1.0", mark, "0", "0", "0.0", mark, mark, mark]
-    )
-    return (
+    arm of (config_id, offer, segment, beta added, shown, counted, last draw, time)."""
+    mark = parameter_mark(connection)
+    arm, counts = f"{mark}, {mark}, {mark}", f"1.0, 1.0 + {mark}, 1.0, 1.0, {mark}, 0, 0, 0.0"
+    values = f"{arm}, {counts}, {mark}, {mark}, {mark}"
+    insert_rows(
+        connection,
         "INSERT INTO online_arms (config_id, offer, segment, alpha, beta, alpha_zero, "
-        "beta_zero, shown, taken_up, declined, reward_sum, counted, arm_reward, updated_at) "
-        f"VALUES ({mark}, {mark}, {mark}, {values}) "
+        "beta_zero, shown, taken_up, declined, reward_sum, counted, arm_reward, updated_at)",
+        f"({values})",
+        rows,
         "ON CONFLICT (config_id, offer, segment) DO UPDATE SET "
         "beta = online_arms.beta + (excluded.beta - excluded.beta_zero), "
         "shown = online_arms.shown + excluded.shown, "
         "counted = online_arms.counted + excluded.counted, "
-        "arm_reward = excluded.arm_reward, updated_at = excluded.updated_at"
+        "arm_reward = excluded.arm_reward, updated_at = excluded.updated_at",
     )
 
 
@@ -106,37 +109,40 @@ def _apply(connection: Connection, deltas: dict[tuple[str, str, str], dict[str, 
 
 _INTERACTION_COLUMNS = (
     "request_id, offer, config_id, deployment_id, version, segment, customer_id, rank, "
-    "shown_ms, draw, propensity, explored, outcome, reward, weight, counted"
+    "shown_ms, draw, propensity, explored, outcome, reward, weight, counted, arm_key"
 )
 
 
 def record_impressions(connection: Connection, impressions: Sequence[Impression]) -> None:
     """Store shown offers and count them (not taken up until a take-up converts them).
 
-    The interactions go in one driver-level ``executemany`` (flat tuples, as the
-    prediction log does: SQLAlchemy's per-row binding would hold the GIL while the
-    request path waits)."""
+    Rows go to the driver as flat tuples, many to a statement (:mod:`recostack.store.bulk_rows`:
+    SQLAlchemy's per-row binding, or a statement stepped once per row, keeps the writer
+    thread waiting on the GIL while the request path runs)."""
     if not impressions:
         return
-    sqlite = connection.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
-    rows = [(*i[:12], None, None, 1.0, True) for i in impressions]
-    connection.exec_driver_sql(
-        f"INSERT INTO online_interactions ({_INTERACTION_COLUMNS}) "
-        f"VALUES ({', '.join([mark] * 16)})",
-        rows,
-    )
     arms: dict[tuple[str, str, str], list[float]] = {}
     for i in impressions:
         entry = arms.setdefault((i.config_id, i.offer, i.segment), [0, 0.0, 0.0])
         entry[0] += 1
         entry[1] += i.fail_part
         entry[2] = i.draw
+    keys = {arm: arm_key(*arm) for arm in arms}
+    mark = parameter_mark(connection)
+    insert_rows(
+        connection,
+        f"INSERT INTO online_interactions ({_INTERACTION_COLUMNS})",
+        f"({', '.join([mark] * 17)})",
+        [
+            (*i[:12], None, None, 1.0, True, keys[i.config_id, i.offer, i.segment])
+            for i in impressions
+        ],
+    )
     now: Any = utcnow()
-    if sqlite:  # as SQLAlchemy's SQLite DATETIME stores a time (and reads it back)
+    if connection.dialect.name == "sqlite":  # as SQLAlchemy's SQLite DATETIME stores a time
         now = now.strftime("%Y-%m-%d %H:%M:%S.%f")
-    connection.exec_driver_sql(
-        _upsert_shown(mark),
+    _count_shown(
+        connection,
         [(c, o, s, b, int(n), int(n), d, now) for (c, o, s), (n, b, d) in sorted(arms.items())],
     )
 
@@ -243,7 +249,8 @@ _OVER_COUNT = text(
     UPDATE online_interactions SET counted = false
     WHERE (request_id, offer) IN (
         SELECT request_id, offer FROM online_interactions
-        WHERE config_id = :config_id AND offer = :offer AND segment = :segment AND counted
+        WHERE arm_key = :arm_key AND config_id = :config_id AND offer = :offer
+            AND segment = :segment AND counted
         ORDER BY shown_ms DESC, request_id DESC LIMIT -1 OFFSET :keep)
     RETURNING offer, segment, weight, outcome, reward
     """
@@ -281,6 +288,7 @@ def sweep(
                 "config_id": config_id,
                 "offer": offer,
                 "segment": segment,
+                "arm_key": arm_key(config_id, offer, segment),
                 "keep": params.processing_count,
             },
             params,
@@ -334,6 +342,7 @@ def recompute_arms(
                 InteractionRow.reward,
                 InteractionRow.weight,
             ).where(
+                InteractionRow.arm_key == arm_key(config_id, offer, segment),
                 InteractionRow.config_id == config_id,
                 InteractionRow.offer == offer,
                 InteractionRow.segment == segment,

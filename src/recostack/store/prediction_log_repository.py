@@ -14,6 +14,7 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select
 
 from recostack.serving.prediction_logger import PredictionRecord
+from recostack.store.bulk_rows import insert_rows
 from recostack.store.deployment_tables import PredictionLogRow, ResponseLogRow
 
 __all__ = [
@@ -35,32 +36,34 @@ _R: Table = ResponseLogRow.__table__  # type: ignore[assignment]
 
 
 def insert_predictions(connection: Connection, records: Sequence[PredictionRecord]) -> None:
-    """One batch of records in one driver-level ``executemany`` (the caller commits).
+    """One batch of records, many to a statement (the caller commits).
 
     Measured (``bench/deployment.py``): bound through SQLAlchemy's per-row
     processing, a batch of a few thousand records held the GIL for tens of
-    milliseconds, the request path's tail. A record is a flat tuple already
-    (its documents JSON text); only its time is put in the form the column
-    stores (on SQLite naive UTC text, as SQLAlchemy's DATETIME writes it).
+    milliseconds, the request path's tail; stepped once per row (a driver's
+    ``executemany``), the writer waits on the GIL at every row while requests
+    are served (:mod:`recostack.store.bulk_rows`). A record is a flat tuple
+    already (its documents JSON text); only its time is put in the form the
+    column stores (on SQLite naive UTC text, as SQLAlchemy's DATETIME writes it).
     """
     if not records:
         return
     columns = ", ".join(PredictionRecord._fields).replace("_json", "")
-    rows: list[tuple[Any, ...]]
+    rows: Sequence[tuple[Any, ...]]
     # a record already stored is skipped: the logger writes a batch again when the database
     # did not answer its commit (committed or not), and each answer is kept once
     if connection.dialect.name == "sqlite":
-        values = "?, ?, ?, ?, ?, ?, ?, ?, ?"
+        row = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
         rows = [(*r[:7], _sqlite_time(r.created_at), r.latency_ms) for r in records]
-        statement = f"INSERT OR IGNORE INTO prediction_logs ({columns}) VALUES ({values})"
+        head, tail = f"INSERT OR IGNORE INTO prediction_logs ({columns})", ""
     else:
-        values = "%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s"
-        rows = list(records)
-        statement = (
-            f"INSERT INTO prediction_logs ({columns}) VALUES ({values}) "
-            "ON CONFLICT (request_id) DO NOTHING"
+        row = "(%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s)"
+        rows = records
+        head, tail = (
+            f"INSERT INTO prediction_logs ({columns})",
+            "ON CONFLICT (request_id) DO NOTHING",
         )
-    connection.exec_driver_sql(statement, rows)
+    insert_rows(connection, head, row, rows, tail)
 
 
 def _sqlite_time(value: datetime) -> str:
