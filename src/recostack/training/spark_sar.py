@@ -20,7 +20,13 @@ What runs where:
   (``RECOSTACK_SPARK_SPILL_DIR`` on a cluster; a local folder for a
   ``local`` master) — else it comes back through Spark;
 * user affinities (event weights with the half-life decay, summed per
-  user and item) are a Spark aggregation.
+  user and item) are computed on the executors too, each task the rows of
+  a range of whole users with the local engine's own function: no shuffle.
+  With a folder both see, the executors memory-map the driver's event
+  arrays from it instead of receiving them through the JVM (at 100M events
+  an aggregation as a DataFrame spent over 30 minutes in its first stage,
+  10,000 tasks of Arrow batches, on ``local[2]``, and a run of it failed
+  after 862 s; ``bench/README.md``).
 
 The blocks are the local engine's blocks (the same cuts of the item rows),
 and each block's columns are put in order before it is thresholded, so the
@@ -36,10 +42,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 import scipy.sparse as sp
 
-from recostack.algorithms.interactions import SECONDS_PER_DAY, Interactions, binary_matrix
+from recostack.algorithms.interactions import Interactions, affinity_matrix, binary_matrix
 from recostack.algorithms.item_item import ItemItemModel, sorted_rows
 from recostack.algorithms.sar import (
     SARConfig,
@@ -94,14 +99,29 @@ def _finish_blocks(
         block = similarity_from_counts(
             block, bounds[b][0], frequency.value, config.similarity_function
         )
-        rows = sorted_rows(block, config.max_neighbors)
-        if spill is None:
-            return b, (rows.indptr, rows.indices, rows.data)
-        path = f"{spill}/block-{b}.npz"  # the driver reads it: no trip through the JVM
-        np.savez(path, indptr=rows.indptr, indices=rows.indices, data=rows.data)
-        return b, path
+        return b, _hand_back(spill, f"block-{b}", sorted_rows(block, config.max_neighbors))
 
     return finish
+
+
+def _hand_back(spill: str | None, name: str, matrix: sp.csr_matrix) -> Block | str:
+    """What a task gives the driver: its rows as a file in the folder both see (no trip
+    through the JVM), else its arrays through Spark."""
+    if spill is None:
+        return matrix.indptr, matrix.indices, matrix.data
+    path = f"{spill}/{name}.npz"
+    np.savez(path, indptr=matrix.indptr, indices=matrix.indices, data=matrix.data)
+    return path
+
+
+def _taken_back(entry: Block | str, shape: tuple[int, int]) -> sp.csr_matrix:
+    """The driver's side of :func:`_hand_back`."""
+    if isinstance(entry, str):
+        with np.load(entry, allow_pickle=False) as saved:
+            indptr, indices, data = saved["indptr"], saved["indices"], saved["data"]
+    else:
+        indptr, indices, data = entry
+    return sp.csr_matrix((data, indices, indptr), shape=shape)
 
 
 def _block_counts(bounds: list[tuple[int, int]], units: Any, items_units: Any) -> Any:
@@ -132,13 +152,8 @@ def _stacked(
         entry = found.get(b)
         if entry is None:
             blocks.append(sp.csr_matrix((end - start, n_items), dtype=np.float32))
-            continue
-        if isinstance(entry, str):
-            with np.load(entry, allow_pickle=False) as saved:
-                indptr, indices, data = saved["indptr"], saved["indices"], saved["data"]
         else:
-            indptr, indices, data = entry
-        blocks.append(sp.csr_matrix((data, indices, indptr), shape=(end - start, n_items)))
+            blocks.append(_taken_back(entry, (end - start, n_items)))
     return stack_rows(blocks, n_items)
 
 
@@ -170,9 +185,9 @@ def _similarity(spark: Any, units: sp.csr_matrix, config: SARConfig) -> sp.csr_m
                     .map(finish)
                     .collect()
                 )
-            finally:
-                shared_units.unpersist()
-                shared_items.unpersist()
+            finally:  # the driver's copies too (destroy, not unpersist): the affinities follow
+                shared_units.destroy()
+                shared_items.destroy()
         else:
             # partial counts of each partition of the units, summed per block by Spark
             slices = [(p, units[a:b]) for p, (a, b) in enumerate(_row_partitions(units, parts))]
@@ -185,45 +200,100 @@ def _similarity(spark: Any, units: sp.csr_matrix, config: SARConfig) -> sp.csr_m
             )
         return _stacked(dict(summed), bounds, n_items)
     finally:
-        shared.unpersist()
+        shared.destroy()
         if spill_root is not None:
             spill_root.cleanup()
 
 
-def _affinity(spark: Any, inter: Interactions, config: SARConfig) -> sp.csr_matrix:
-    """Users × items affinities as the local engine weighs them, aggregated by Spark."""
-    from pyspark.sql import functions as F
+def _event_ranges(users: np.ndarray, parts: int) -> list[tuple[int, int]]:
+    """Contiguous ranges of the events (sorted by user) with about the same number of events
+    each, cut between users (a user's events are all in one range)."""
+    n = users.shape[0]
+    if n == 0:
+        return []
+    cuts = np.searchsorted(users, users[np.linspace(0, n, parts + 1)[1:-1].astype(np.int64)])
+    edges = np.unique(np.concatenate([[0], cuts, [n]]))
+    return [(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
 
-    shape = (inter.n_users, inter.n_items)
-    table = pa.table(
-        {
-            "u": inter.user_index.astype(np.int64),
-            "i": inter.item_index.astype(np.int64),
-            "t": inter.timestamp.astype(np.float64),
-            "w": inter.weight.astype(np.float64),
-        }
-    )
-    events = spark.createDataFrame(table)
-    if config.enable_user_affinity:
-        half_life = config.half_life_days * SECONDS_PER_DAY
-        decayed = F.col("w") * F.pow(
-            F.lit(2.0), -(F.lit(float(inter.latest_time)) - F.col("t")) / half_life
+
+#: events an affinity task takes at most (about 24 bytes each on its executor, twice over)
+_AFFINITY_EVENTS_PER_TASK = 5_000_000
+
+
+def _range_affinity(n_items: int, config: SARConfig, latest_time: float, spill: str | None) -> Any:
+    def affinity(task: tuple[int, int, int, int, int, Any]) -> tuple[int, Block | str]:
+        r, start, end, first_user, end_user, shipped = task
+        if shipped is None:  # memory-mapped from the folder the driver wrote them to
+            users, items, times, weights = (
+                np.load(f"{spill}/events-{name}.npy", mmap_mode="r")[start:end]
+                for name in ("user", "item", "time", "weight")
+            )
+        else:
+            users, items, times, weights = shipped
+        part = Interactions(
+            n_users=end_user - first_user,
+            n_items=n_items,
+            user_index=np.asarray(users) - first_user,
+            item_index=np.asarray(items),
+            timestamp=np.asarray(times),
+            weight=np.asarray(weights),
         )
-        grouped = events.groupBy("u", "i").agg(F.sum(decayed).alias("a"))
+        matrix = affinity_matrix(
+            part,
+            weighted=config.enable_user_affinity,
+            half_life_days=config.half_life_days if config.enable_user_affinity else None,
+            reference_time=latest_time,
+        )
+        return r, _hand_back(spill, f"affinity-{r}", matrix)
+
+    return affinity
+
+
+def _affinity(spark: Any, inter: Interactions, config: SARConfig) -> sp.csr_matrix:
+    """Users × items affinities as the local engine weighs them: the events in user order,
+    cut into ranges of whole users; each range's rows computed on an executor by the local
+    engine's own function (:func:`affinity_matrix`, the decay relative to the latest event
+    of all), and stacked in order by the driver. No shuffle, and on a ``local`` master or
+    with ``RECOSTACK_SPARK_SPILL_DIR`` no event passes through the JVM: the executors
+    memory-map the driver's arrays and leave their rows in the same folder."""
+    user_index = inter.user_index
+    if user_index.size and np.any(user_index[1:] < user_index[:-1]):
+        order = np.argsort(user_index, kind="stable")  # a user's events keep their order
+        columns = [a[order] for a in (user_index, inter.item_index, inter.timestamp, inter.weight)]
     else:
-        grouped = events.select("u", "i").distinct().withColumn("a", F.lit(1.0))
-    result = grouped.toArrow()
-    matrix = sp.csr_matrix(
-        (
-            result.column("a").to_numpy().astype(np.float64),
-            (result.column("u").to_numpy(), result.column("i").to_numpy()),
-        ),
-        shape=shape,
-    )
-    matrix.sum_duplicates()
-    matrix.data = matrix.data.astype(np.float32)
-    matrix.eliminate_zeros()
-    return matrix
+        columns = [user_index, inter.item_index, inter.timestamp, inter.weight]
+    users = columns[0]
+    sc = spark.sparkContext
+    parts = max(4 * max(1, sc.defaultParallelism), -(-users.size // _AFFINITY_EVENTS_PER_TASK))
+    ranges = _event_ranges(users, parts)
+    # each range owns the users from its first one to the next range's first one (users
+    # without events have empty rows)
+    firsts = [int(users[a]) if r else 0 for r, (a, _) in enumerate(ranges)]
+    ends = [*firsts[1:], inter.n_users]
+    spill_root = _spill_root(spark)
+    spill = None if spill_root is None else spill_root.name
+    try:
+        if spill is not None:
+            for name, values in zip(("user", "item", "time", "weight"), columns, strict=True):
+                np.save(f"{spill}/events-{name}.npy", values)
+        tasks = [
+            (r, a, b, firsts[r], ends[r], None if spill else tuple(c[a:b] for c in columns))
+            for r, (a, b) in enumerate(ranges)
+        ]
+        found = dict(
+            sc.parallelize(tasks, max(1, len(tasks)))
+            .map(_range_affinity(inter.n_items, config, float(inter.latest_time), spill))
+            .collect()
+        )
+        rows = [
+            _taken_back(found[r], (ends[r] - firsts[r], inter.n_items)) for r in range(len(tasks))
+        ]
+    finally:
+        if spill_root is not None:
+            spill_root.cleanup()
+    if not rows:
+        return sp.csr_matrix((inter.n_users, inter.n_items), dtype=np.float32)
+    return stack_rows(rows, inter.n_items)
 
 
 def fit_sar_on_spark(
