@@ -12,11 +12,13 @@ its peak RSS is its own ``ru_maxrss`` (exact), else the parent's polled peak.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -130,6 +132,38 @@ def worker_main(run: Callable[[dict[str, Any]], dict[str, Any]], task_json: str)
     except Exception as exc:
         traceback.print_exc()
         result = {"status": "error", "detail": f"{type(exc).__name__}: {exc}"[:300]}
-    result["peak_rss"] = peak_rss_self()
+    result.setdefault("peak_rss", peak_rss_self())  # a task may measure more (its children)
     report(result)
     sys.exit(0 if result["status"] == "ok" else 3)
+
+
+class PeakMemory:
+    """The peak resident memory of this process and all its descendants together (a
+    batch job's scoring processes; Spark's JVM and its Python workers), sampled every 0.1 s."""
+
+    def __init__(self) -> None:
+        self._process = psutil.Process()
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _total(self) -> int:
+        total = 0
+        for process in [self._process, *self._process.children(recursive=True)]:
+            # a scoring process may end between the listing and the read
+            with contextlib.suppress(psutil.Error):
+                total += process.memory_info().rss
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, self._total())
+
+    def __enter__(self) -> PeakMemory:
+        self.peak = self._total()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()

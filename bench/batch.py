@@ -23,11 +23,9 @@ with a short one's.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ import orjson
 
 from _common import cache_dir, emit, fmt, machine_info, parser, progress, table, verdict
 from _data import ZIPF, zipf_events
+from _isolate import PeakMemory
 
 TARGET_USERS_PER_SECOND = 20_000
 MODEL_PARAMETERS = {
@@ -105,41 +104,6 @@ def input_file(folder: Path, users: np.ndarray, repeat: int = 1) -> Path:
                     out.write(b"".join(orjson.dumps({"userId": str(u)}) + b"\n" for u in chunk))
         tmp.rename(path)
     return path
-
-
-class PeakMemory:
-    """The peak resident memory of this process and its children, sampled every 0.1 s."""
-
-    def __init__(self) -> None:
-        import psutil
-
-        self._process = psutil.Process()
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _total(self) -> int:
-        import psutil
-
-        total = 0
-        for process in [self._process, *self._process.children(recursive=True)]:
-            # a scoring process may end between the listing and the read
-            with contextlib.suppress(psutil.Error):
-                total += process.memory_info().rss
-        return total
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.1):
-            self.peak = max(self.peak, self._total())
-
-    def __enter__(self) -> PeakMemory:
-        self.peak = self._total()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def run_job(model_dir: Path, source: Path, engine: str) -> dict[str, Any]:

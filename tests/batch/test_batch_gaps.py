@@ -193,6 +193,59 @@ def test_a_deleted_campaign_is_delete_pending_then_in_progress_then_gone(
     assert client.get("/api/deployments/campaign-shop", headers=admin_headers).status_code == 404
 
 
+def test_a_campaign_is_create_in_progress_while_a_worker_deploys_it_and_so_is_its_update(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    recommend_headers: dict[str, str],
+    trained_model: dict[str, Any],
+    settings: Settings,
+    db: Database,
+    train: Callable[..., str],
+) -> None:
+    created = client.post(
+        "/api/campaigns",
+        json={"name": "shop", "solutionVersionArn": trained_model["id"]},
+        headers=admin_headers,
+    )
+    assert created.status_code == 201, created.text
+    assert _campaign(client, admin_headers, "shop")["status"] == "CREATE PENDING"
+    worker = Worker(settings, db, name="test")
+    claimed = _claim(settings, db, worker, JobKind.CAMPAIGN)
+    creating = _campaign(client, admin_headers, "shop")
+    assert creating["status"] == "CREATE IN_PROGRESS", creating
+    for refused in (
+        client.patch("/api/campaigns/shop", json={"minProvisionedTPS": 2}, headers=admin_headers),
+        client.delete("/api/campaigns/shop", headers=admin_headers),
+    ):
+        assert refused.status_code == 409, refused.text
+    worker.process(claimed)
+    assert _campaign(client, admin_headers, "shop")["status"] == "ACTIVE"
+
+    # an update: the campaign stays ACTIVE and serves its model while the new one deploys
+    newer = train(supportThreshold=3)
+    updated = client.patch(
+        "/api/campaigns/shop", json={"solutionVersionArn": newer}, headers=admin_headers
+    )
+    assert updated.status_code == 200, updated.text
+    claimed = _claim(settings, db, worker, JobKind.CAMPAIGN)
+    updating = _campaign(client, admin_headers, "shop")
+    assert updating["status"] == "ACTIVE", updating
+    assert updating["latestCampaignUpdate"]["status"] == "CREATE IN_PROGRESS", updating
+    assert updating["solutionVersionArn"] == trained_model["id"]
+    served = client.get(
+        "/api/campaigns/shop/recommendations?itemId=item3&numResults=3", headers=recommend_headers
+    )
+    assert served.status_code == 200, served.text
+    again = client.patch(
+        "/api/campaigns/shop", json={"minProvisionedTPS": 2}, headers=admin_headers
+    )
+    assert again.status_code == 409, again.text  # an update in progress
+    worker.process(claimed)
+    done = _campaign(client, admin_headers, "shop")
+    assert done["status"] == "ACTIVE" and done["solutionVersionArn"] == newer, done
+    assert done["latestCampaignUpdate"]["status"] == "ACTIVE", done
+
+
 # --- 3. explored items in the prediction log; ages from first interactions ----------------------
 
 OLD_DAY = "2024-01-{day:02d}T10:00:00"  # over 30 days before the newest interaction

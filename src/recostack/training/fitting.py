@@ -116,8 +116,10 @@ def fit_model(
             from recostack.training.spark_sar import fit_sar_on_spark
             from recostack.training.spark_session import spark_session
 
-            item_item, history = fit_sar_on_spark(inter, config, spark_session())
+            spark = spark_session()
+            item_item, history = fit_sar_on_spark(inter, config, spark)
             extra["engine"] = "spark"
+            extra["sparkMaster"] = str(spark.sparkContext.master)
         else:
             sar = SAR(config).fit(
                 inter, None if progress is None else (lambda f: progress("similarity", f))
