@@ -421,10 +421,13 @@ class OnlineBandit:
             beta_zero=self.beta_zero[segment],
         )
         by_time = self._by_time[segment]
-        self.shown[segment, ranked.order] += 1
-        if self._simple:
-            self.beta[segment, ranked.order] += self._fail_part
+        # the segment's rows, updated offer by offer (two fancy-indexed += on the 2-D arrays
+        # took 3 of a decision's 30 µs)
+        shown, beta = self.shown[segment], self.beta[segment]
         for offer in ranked.order.tolist():
+            shown[offer] += 1
+            if self._simple:
+                beta[offer] += self._fail_part
             arm = (segment, offer)
             entry = _Shown(next(self._ids), now, customer)
             log = self._log[arm]
