@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection
@@ -59,5 +60,5 @@ def insert_rows(
         chunk = rows[start : start + size]
         values = ", ".join([row] * len(chunk))
         connection.exec_driver_sql(
-            f"{head} VALUES {values} {tail}", tuple(v for r in chunk for v in r)
+            f"{head} VALUES {values} {tail}", tuple(chain.from_iterable(chunk))
         )
