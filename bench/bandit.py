@@ -28,7 +28,10 @@ as ``bench/deployment.py``), load from wrk on keep-alive connections:
   online learning configuration (the same 50 × 100 arms, top 5, a random
   segment per request), in the same run, taking turns for ``--http-rounds``
   rounds (alternating which goes first): the median of the rounds' ratios,
-  target ≥ 0.7×;
+  target ≥ 0.7×. The learner writes the shown offers off the request path:
+  after each online round the bench waits until it has written them all
+  (so its backlog does not slow the next round) and reports that catch-up
+  time and the sustained rate, answers ÷ (load + catch-up), with its ratio;
 - ``POST /api/deployments/{id}/responses``: a plan of responses, one to each
   offer of ``--responses / 5`` answers asked first, posted by wrk in order,
   each once, for ``--seconds`` (target ≥ 2,000/s); then the options store
