@@ -4,12 +4,14 @@
 options store's per-arm reads (an arm's latest ``processing_count``
 interactions, its counted interactions under decay). Every answer appends
 one entry to the index of each arm it showed, so each write lands on as
-many index pages as arms: with the three strings as the key (~60 bytes an
-entry) storing a shown offer cost about 6× what it costs with this integer
-(``bench/README.md``, "bandit.py"). The key is a stored value: it must
+many index pages as arms. Measured on SQLite (30,000 answers of 5 shown
+offers, 100 answers a transaction), a raw insert of an answer took 143 µs
+with the three strings as the key (~60 bytes an entry), 60 µs with this
+integer, 22 µs with no per-arm index. The key is a stored value: it must
 never change for the same arm (a migration would have to recompute it).
-Two arms sharing a key (a 64-bit hash: about 1 in 10^7 for a million
-arms) is harmless, as every query that uses it also names the arm.
+Two arms sharing a key (a 64-bit hash: about 3 in 10^8 that any two of a
+million arms do) is harmless, as every query that uses it also names the
+arm.
 """
 
 from __future__ import annotations
