@@ -163,6 +163,24 @@ def _input(run: BatchRun, serving: Serving, db: Database) -> BatchInput:
     return UsersInput(model.users.ids)
 
 
+class _AnswerWriters:
+    """The threads that store a deployment job's answers as its requests' would be: the
+    prediction log and, for a deployment linked to online learning, the offers each answer
+    shows (so they count as shown, and a response to a line's ``requestId`` is learned).
+    Started with the job; stopping writes what is still queued."""
+
+    def __init__(self, serving: Serving) -> None:
+        self.serving = serving
+        serving.prediction_logger.start()
+        if serving.online is not None:
+            serving.online.start()
+
+    def stop(self) -> None:
+        if self.serving.online is not None:
+            self.serving.online.stop()
+        self.serving.prediction_logger.stop()
+
+
 def _scorer(
     run: BatchRun, settings: Settings, serving: Serving, header: list[str] | None, total: int
 ) -> tuple[ChunkScorer, Any]:
@@ -174,7 +192,7 @@ def _scorer(
         live = serving.live.get(run.deployment_id)
         explains = exploration is not None or live.config.exploration is not None
         fmt = _format(run, header, explains)
-        serving.prediction_logger.start()
+        writers = _AnswerWriters(serving)
         deployments = serving.deployments  # the process's pipeline, online learning included
         # the job's rules as a recommend request's arguments (an inference job's), or a batch
         # prediction's global_prediction_args: the deployment resolves them as for one request
@@ -193,7 +211,7 @@ def _scorer(
             exploration,
             max(1, int(run.config.get("threads") or 1)),
         )
-        return scorer, serving.prediction_logger
+        return scorer, writers
     model_id = str(run.model_id)
     model = serving.models.load(model_id)
     fmt = _format(run, header, exploration is not None)
