@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     #: off-policy evaluation reads at most this many of a deployment's newest online answers
     #: (a request may ask for another window with ``maxAnswers``)
     online_evaluation_max_answers: int = Field(default=20_000, ge=1, le=10_000_000)
+    #: shown offers and responses an API process or batch job may hold queued for its online
+    #: learner; past it, online answers wait for room (2 s), then are a 503 to retry
+    online_learning_max_backlog: int = Field(default=500_000, ge=1)
 
     # --- operations (statistics, schedules, webhooks) -------------------------------
     #: how often each API process merges its statistics rollups into the store

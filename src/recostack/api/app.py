@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         refresh_seconds=settings.state_refresh_seconds,
         statistics_flush_seconds=settings.statistics_flush_seconds,
         key_secret=key_secret(settings),
+        online_max_backlog=settings.online_learning_max_backlog,
     )
     workers = (
         WorkerThreads(

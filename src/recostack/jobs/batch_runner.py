@@ -114,6 +114,7 @@ def batch_serving(settings: Settings, db: Database) -> Serving:
         settings.models_dir,
         model_cache_bytes=settings.model_cache_bytes,
         refresh_seconds=settings.state_refresh_seconds,
+        online_max_backlog=settings.online_learning_max_backlog,
     )
 
 

@@ -26,6 +26,7 @@ from recostack.serving.keys import KeyDigest, KeyRing, KeySecret, Role
 from recostack.serving.model_cache import ModelCache
 from recostack.serving.models import ModelSource, ServedModels
 from recostack.serving.online.deployment import OnlineDeployments
+from recostack.serving.online.learner import MAX_BACKLOG
 from recostack.serving.online.state import OnlineSource
 from recostack.serving.prediction_logger import PredictionLogger, PredictionRecord
 from recostack.serving.recommend import Recommender
@@ -65,6 +66,7 @@ class Serving:
         refresh_seconds: float = 0.5,
         statistics_flush_seconds: float = 1.0,
         key_secret: KeySecret | None = None,
+        online_max_backlog: int = MAX_BACKLOG,
     ) -> None:
         # key_secret: the server secret API keys are checked with (none: a process that
         # serves no API, such as a batch worker)
@@ -91,7 +93,11 @@ class Serving:
             self.live, self.customers, self.recommender, self.prediction_logger
         )
         self.retention = LogRetention(self.live, sources.purge_logs)
-        self.online = OnlineDeployments(sources.online) if sources.online is not None else None
+        self.online = (
+            OnlineDeployments(sources.online, max_backlog=online_max_backlog)
+            if sources.online is not None
+            else None
+        )
         self.deployments.online = self.online
         if self.online is not None:
             self.poller.subscribe(self.online.state)

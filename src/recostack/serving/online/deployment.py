@@ -21,7 +21,7 @@ import orjson
 from recostack.algorithms.bandits import rank_offers, simulated_decisions
 from recostack.serving.deployments.config import DeploymentConfig
 from recostack.serving.deployments.records import DeploymentRecord
-from recostack.serving.online.learner import OnlineLearner
+from recostack.serving.online.learner import MAX_BACKLOG, OnlineLearner
 from recostack.serving.online.link import OnlineLink
 from recostack.serving.online.scoring import OnlineRequest, OnlineScorer, whitelist_of
 from recostack.serving.online.state import OnlineSource, OnlineState
@@ -49,9 +49,10 @@ class OnlineDeployments:
         *,
         arms_refresh_seconds: float = 0.5,
         seed: int | None = None,
+        max_backlog: int = MAX_BACKLOG,
     ) -> None:
         self.state = OnlineState(source, arms_refresh_seconds=arms_refresh_seconds)
-        self.learner = OnlineLearner(self.state)
+        self.learner = OnlineLearner(self.state, max_backlog=max_backlog)
         self.scorer = OnlineScorer(self.state, self.learner, seed=seed)
 
     async def answer(

@@ -24,10 +24,19 @@ offer it names. Learning from it:
 
 The first outcome for a (request, offer) is the one learned; a response
 posted again is logged and learns nothing.
+
+The queue is bounded: while more than ``max_backlog`` shown offers and
+responses wait to be written (a load the store cannot take for long, or a
+slow store), an online answer waits for room (:meth:`OnlineLearner.room`),
+and after ``BACKLOG_WAIT_SECONDS`` it is a 503 to retry. Measured on two
+cores (``bench/bandit.py``): at full load the learner wrote a few hundred
+answers a second while the server gave 2,500, so without a bound the queue,
+and the process's memory, would grow for as long as the load lasted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -37,16 +46,21 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from recostack.errors import Unprocessable
+from recostack.errors import Unavailable, Unprocessable
 from recostack.serving.batch_queue import take_batch, wait_until_written
 from recostack.serving.log_ids import log_id
 from recostack.serving.online.bulk_reader import BulkReader
 from recostack.serving.online.records import Impression, ResponseEvent
 from recostack.serving.online.state import OnlineState
 
-__all__ = ["OnlineLearner", "ShownAnswer"]
+__all__ = ["BACKLOG_WAIT_SECONDS", "MAX_BACKLOG", "OnlineLearner", "ShownAnswer"]
 
 logger = logging.getLogger(__name__)
+
+#: shown offers and responses queued and not yet written past which online answers wait
+MAX_BACKLOG = 500_000
+#: how long an online answer waits for room before it is a 503
+BACKLOG_WAIT_SECONDS = 2.0
 
 
 class ShownAnswer(NamedTuple):
@@ -67,8 +81,10 @@ class OnlineLearner:
         sweep_seconds: float = 1.0,
         retry_seconds: float = 0.5,
         remember: int = 200_000,
+        max_backlog: int = MAX_BACKLOG,
     ) -> None:
         self.state = state
+        self.max_backlog = max_backlog
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.sweep_seconds = sweep_seconds
@@ -94,6 +110,18 @@ class OnlineLearner:
         )
 
     # --- the request path ----------------------------------------------------------
+    async def room(self) -> None:
+        """Return at once while at most ``max_backlog`` items wait to be written; else wait
+        until the writer has made room, and after ``BACKLOG_WAIT_SECONDS`` refuse (503)."""
+        deadline = time.monotonic() + BACKLOG_WAIT_SECONDS
+        while (backlog := self.queued - self.written) > self.max_backlog:
+            if time.monotonic() >= deadline:
+                raise Unavailable(
+                    f"online learning is behind: {backlog:,} shown offers and responses wait "
+                    f"to be stored (at most {self.max_backlog:,}); retry in a moment"
+                )
+            await asyncio.sleep(0.01)
+
     def shown(self, impressions: Sequence[Impression], answer: ShownAnswer) -> None:
         if not impressions:
             return

@@ -138,6 +138,7 @@ class OnlineScorer:
 
     async def answer(self, link: OnlineLink, request: OnlineRequest) -> dict[str, Any]:
         """The offers for ``request`` and what the log keeps of them."""
+        await self.learner.room()
         configuration = self.state.configuration(link.config_id)
         params = configuration.params
         # the deployment's duration, else the configuration's randomisation_cache_duration
