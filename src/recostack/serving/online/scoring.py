@@ -138,7 +138,6 @@ class OnlineScorer:
 
     async def answer(self, link: OnlineLink, request: OnlineRequest) -> dict[str, Any]:
         """The offers for ``request`` and what the log keeps of them."""
-        await self.learner.room()
         configuration = self.state.configuration(link.config_id)
         params = configuration.params
         # the deployment's duration, else the configuration's randomisation_cache_duration
@@ -148,6 +147,7 @@ class OnlineScorer:
             cached = self._answers.get(key)
             if cached is not None and cached[0] > time.monotonic():
                 return {**cached[1], "cached": True}
+        await self.learner.room()  # an answer of its own queues the offers it shows
         segment = self.segment(configuration, request)
         store = configuration.feature_store
         # cross-segment tries: with probability cross_segment_epsilon the call ranks the
