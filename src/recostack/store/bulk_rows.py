@@ -4,11 +4,12 @@ The writer threads (the prediction logger's, the online learner's) write
 while the event loop's thread serves requests. A driver-level
 ``executemany`` steps the statement once per row, and each step lets go of
 the GIL and must win it back from the busy request thread (up to the
-interpreter's 5 ms switch interval): measured here, 500 rows took 6.5 ms
-with the request thread idle and 230 ms with it busy, and under load the
-online learner wrote a few dozen answers a second while the server gave
-2,500 (``bench/README.md``, "bandit.py"). One statement per chunk of rows
-steps once: the same 500 rows, busy, in 85 ms on one hand-off per chunk.
+interpreter's 5 ms switch interval). Measured here (one-off, SQLite): 500
+rows took 6.5 ms beside an idle thread and 230 ms beside a thread spinning
+in Python, and under online load the learner wrote a few dozen answers a
+second while the server gave 2,500 (``bench/README.md``, "bandit.py"). One
+statement per chunk of rows steps once: the same 500 rows, beside the
+spinning thread, in 85 ms.
 
 Chunks hold as many rows as the driver's limit on parameters allows
 (SQLite's ``SQLITE_LIMIT_VARIABLE_NUMBER``, 32,766 on current builds;
