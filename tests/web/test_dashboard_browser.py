@@ -11,7 +11,11 @@ from typing import Any
 
 import httpx
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -24,10 +28,21 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
 def _wait(browser: webdriver.Chrome, condition: Callable[[Any], Any], seconds: float = 30) -> Any:
     """``condition`` once it holds (pages are reloaded and swapped meanwhile: an element
-    gone stale, or not there yet, is looked up again)."""
+    gone stale, or not there yet, is looked up again). Chrome reports a node swapped out
+    between its lookup and its read as an unknown error, "Node with given id does not belong
+    to the document" (seen in CI), not as a stale element: that too is looked up again."""
+
+    def swapped_out_is_stale(driver: Any) -> Any:
+        try:
+            return condition(driver)
+        except WebDriverException as exc:
+            if "does not belong to the document" not in str(exc):
+                raise
+            return False
+
     transient = (NoSuchElementException, StaleElementReferenceException)
     return WebDriverWait(browser, seconds, poll_frequency=0.1, ignored_exceptions=transient).until(
-        condition
+        swapped_out_is_stale
     )
 
 
