@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -81,3 +82,20 @@ def online(
         return {"config_id": config_id, "deployment_id": deployment_id}
 
     return deploy
+
+
+@pytest.fixture
+def held_writes(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """The app's learner writes only once the returned event is set (a slow or unreachable
+    store); set at the end of the test, so the server's shutdown writes go through."""
+    source = client.app.state.serving.online.state.source  # type: ignore[attr-defined]
+    write = source.write
+    let_through = threading.Event()
+
+    def held(impressions: Any, responses: Any) -> None:
+        let_through.wait(60)
+        write(impressions, responses)
+
+    monkeypatch.setattr(source, "write", held)
+    yield let_through
+    let_through.set()

@@ -5,7 +5,7 @@ was queued is written once the store takes it, nothing dropped."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +22,6 @@ BACKLOG = 6
 @pytest.fixture
 def settings(data_dir: Path, database_url: str) -> Settings:
     return make_settings(data_dir, database_url, online_learning_max_backlog=BACKLOG)
-
-
-@pytest.fixture
-def held_writes(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    """The learner writes only once the returned event is set (a store that does not answer)."""
-    source = client.app.state.serving.online.state.source  # type: ignore[attr-defined]
-    write = source.write
-    let_through = threading.Event()
-
-    def held(impressions: Any, responses: Any) -> None:
-        let_through.wait(60)
-        write(impressions, responses)
-
-    monkeypatch.setattr(source, "write", held)
-    yield let_through
-    let_through.set()  # the server stops at the end of the test: its writes go through
 
 
 def _ask(client: TestClient, headers: dict[str, str]) -> Any:

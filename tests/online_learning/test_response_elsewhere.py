@@ -31,21 +31,6 @@ def other(settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-@pytest.fixture
-def held_writes(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> threading.Event:
-    """The answering process's learner writes only once the returned event is set."""
-    source = client.app.state.serving.online.state.source  # type: ignore[attr-defined]
-    write = source.write
-    let_through = threading.Event()
-
-    def held(impressions: Any, responses: Any) -> None:
-        let_through.wait(30)
-        write(impressions, responses)
-
-    monkeypatch.setattr(source, "write", held)
-    return let_through
-
-
 def _answer(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
     answer = client.post(
         "/api/deployments/nbo/recommend",
