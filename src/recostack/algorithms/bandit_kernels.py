@@ -8,7 +8,7 @@ is below that of the arm with the highest posterior mean (the probability
 that showing it was exploration).
 
 Random numbers: each call seeds a xoshiro256** generator from four 64-bit
-words of the caller's numpy ``Generator`` (``bit_generator.random_raw``),
+words of the caller's numpy ``Generator`` (:func:`seed_words`),
 so a seed repeats a result. Beta(a, b) is X / (X + Y) with X, Y Gamma
 draws (Marsaglia and Tsang's method, as numpy's own; a < 1 by the
 ``U^(1/a)`` boost), normal deviates by the polar method. Measured for 50
@@ -30,9 +30,14 @@ __all__ = ["decide", "seed_words", "simulate_ranks"]
 
 
 def seed_words(rng: np.random.Generator) -> np.ndarray:
-    """Four 64-bit words from ``rng``: the state of one call's generator."""
-    words: np.ndarray = rng.bit_generator.random_raw(4)
-    return words
+    """Four 64-bit words from ``rng``: the state of one call's generator.
+
+    The words are ``random_raw(4)``'s, taken one at a time: numpy fills an array of raw
+    words with the GIL released, and under load a writer thread then holds it for up to a
+    switch interval (5 ms) before the request that asked gets it back (seen as 3 % of the
+    event loop's time in ``bench/bandit.py``'s online answers); one word keeps it."""
+    raw = rng.bit_generator.random_raw
+    return np.array([raw(), raw(), raw(), raw()], dtype=np.uint64)
 
 
 @numba.njit(inline="always")

@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 import random
 import time
-import uuid
 
 __all__ = ["log_id"]
 
@@ -42,4 +41,7 @@ def log_id(now_ns: int | None = None) -> str:
     value = (millis & 0xFFFF_FFFF_FFFF) << 80 | _RANDOM.getrandbits(80)
     value = value & ~_VERSION_BITS | 0x7 << 76
     value = value & ~_VARIANT_BITS | 0x2 << 62
-    return str(uuid.UUID(int=value))
+    # str(uuid.UUID(int=value)), without building the object (a request's id is made on
+    # every answer: 3 % of an online answer's time in bench/bandit.py)
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

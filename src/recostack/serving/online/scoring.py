@@ -206,23 +206,32 @@ class OnlineScorer:
             # rows in the order of the offers ranked (own first in both)
             propensities = mixed[: len(offers)]
         cross = set(offers) - set(own)
-        items = []
         shown_ms = int(time.time() * 1000)
+        items = []
         impressions = []
+        # Python numbers from the few arrays at once (not one numpy scalar per field)
+        exploration = explore_probability.tolist()
         for rank, (index, draw, explored) in enumerate(
-            zip(ranked.order, ranked.draws, ranked.explored, strict=True), start=1
+            zip(
+                ranked.order.tolist(),
+                ranked.draws.tolist(),
+                ranked.explored.tolist(),
+                strict=True,
+            ),
+            start=1,
         ):
-            offer = offers[int(index)]
-            explored = bool(explored) or offer in cross
+            offer = offers[index]
+            explored = explored or offer in cross
+            propensity = float(propensities[index, rank - 1])
             items.append(
                 {
                     "itemId": offer,
-                    "score": float(draw),
+                    "score": draw,
                     "rank": rank,
-                    "armReward": float(draw),
-                    "propensity": float(propensities[int(index), rank - 1]),
+                    "armReward": draw,
+                    "propensity": propensity,
                     "explored": explored,
-                    "explorationProbability": float(explore_probability[int(index)]),
+                    "explorationProbability": exploration[index],
                 }
             )
             impressions.append(
@@ -236,8 +245,8 @@ class OnlineScorer:
                     request.customer_id,
                     rank,
                     shown_ms,
-                    float(draw),
-                    float(propensities[int(index), rank - 1]),
+                    draw,
+                    propensity,
                     explored,
                     params.fail_part,
                 )
