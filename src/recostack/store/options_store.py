@@ -129,14 +129,13 @@ def record_impressions(connection: Connection, impressions: Sequence[Impression]
         entry[2] = i.draw
     keys = {arm: arm_key(*arm) for arm in arms}
     mark = parameter_mark(connection)
+    # a new interaction: no outcome or reward yet, weight 1, counted (literals, not values
+    # to bind: the binding holds the GIL)
     insert_rows(
         connection,
         f"INSERT INTO online_interactions ({_INTERACTION_COLUMNS})",
-        f"({', '.join([mark] * 17)})",
-        [
-            (*i[:12], None, None, 1.0, True, keys[i.config_id, i.offer, i.segment])
-            for i in impressions
-        ],
+        f"({', '.join([mark] * 12)}, NULL, NULL, 1.0, TRUE, {mark})",
+        [(*i[:12], keys[i.config_id, i.offer, i.segment]) for i in impressions],
     )
     now: Any = utcnow()
     if connection.dialect.name == "sqlite":  # as SQLAlchemy's SQLite DATETIME stores a time

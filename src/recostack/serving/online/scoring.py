@@ -205,7 +205,7 @@ class OnlineScorer:
             mixed = (1.0 - mix) * in_own + mix * in_every
             # rows in the order of the offers ranked (own first in both)
             propensities = mixed[: len(offers)]
-        cross = set(offers) - set(own)
+        cross = set(offers) - set(own) if across else set()
         shown_ms = int(time.time() * 1000)
         items = []
         impressions = []
