@@ -68,7 +68,9 @@ def insert_predictions(connection: Connection, records: Sequence[PredictionRecor
 
 def _sqlite_time(value: datetime) -> str:
     """A UTC time as SQLAlchemy's SQLite DATETIME stores it (and reads it back)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    # what strftime("%Y-%m-%d %H:%M:%S.%f") gives, at a fraction of its cost (once per
+    # record, on the logger's thread, holding the GIL)
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def insert_response(connection: Connection, record: Mapping[str, Any]) -> None:
