@@ -28,7 +28,11 @@ as ``bench/deployment.py``), load from wrk on keep-alive connections:
   online learning configuration (the same 50 × 100 arms, top 5, a random
   segment per request), in the same run, taking turns for ``--http-rounds``
   rounds (alternating which goes first): the median of the rounds' ratios,
-  target ≥ 0.7×. The learner writes the shown offers off the request path:
+  target ≥ 0.7×. A third endpoint takes its turn too: ``POST
+  /api/deployments/{id}/recommend`` of a plain deployment of the same model
+  (no online learning; customer lookup, prediction log), which tells the
+  deployment layer's part of the cost from online learning's. The learner
+  writes the shown offers off the request path:
   after each online round the bench waits until it has written them all
   (so its backlog does not slow the next round) and reports that catch-up
   time and the sustained rate, answers ÷ (load + catch-up), with its ratio;
@@ -265,7 +269,10 @@ def _setup(url: str, args: Any) -> tuple[str, str]:
         model_id=model.id,
         multi_armed_bandit={"epsilon": 0, "duration": 0, "pulse_responder_id": config_id},
     ).wait_for_deployment(timeout=60)
-    progress(args, "model, offers, feature store, configuration and deployment ready")
+    client.create_deployment("bench", "bench-plain", model_id=model.id).wait_for_deployment(
+        timeout=60
+    )
+    progress(args, "model, offers, feature store, configuration and deployments ready")
     return model.id, config_id
 
 
@@ -396,14 +403,23 @@ def over_http(args: Any) -> dict[str, Any]:
             )
             for _ in range(2000)
         ]
+        plain: list[Request] = [
+            (
+                "POST",
+                "/api/deployments/bench-plain/recommend",
+                json.dumps({"itemId": f"i{i}", "recommendationCount": TOP}),
+            )
+            for i in rng.integers(500, size=2000)
+        ]
         run_load(url, RECOMMEND, online, 3, CONNECTIONS)  # every segment's first answer
+        run_load(url, RECOMMEND, plain, 2, CONNECTIONS)
         run_load(url, RECOMMEND, bare, 2, CONNECTIONS)
         # the machine's speed moves by 10-20 % within seconds: the endpoints take turns,
         # round by round in alternating order, and the ratio is the median of the rounds'
         _shown_settled(root)
         rounds: list[dict[str, dict[str, Any]]] = []
         for n in range(args.http_rounds):
-            kinds = [("bare", bare), ("online", online)]
+            kinds = [("bare", bare), ("plain", plain), ("online", online)]
             measured_round: dict[str, dict[str, Any]] = {}
             for name, requests in kinds if n % 2 == 0 else kinds[::-1]:
                 measured_round[name] = run_load(url, RECOMMEND, requests, args.seconds, CONNECTIONS)
@@ -421,6 +437,7 @@ def over_http(args: Any) -> dict[str, Any]:
             progress(
                 args,
                 f"round {n + 1}: bare {measured_round['bare']['rps']:.0f}/s, "
+                f"plain deployment {measured_round['plain']['rps']:.0f}/s, "
                 f"online {measured_round['online']['rps']:.0f}/s "
                 f"(learner caught up {measured_round['online']['learner_catch_up_s']:.1f} s "
                 f"later: {measured_round['online']['sustained_rps']:.0f}/s sustained)",
@@ -454,9 +471,12 @@ def over_http(args: Any) -> dict[str, Any]:
     exact = settled_part <= learned_pairs <= reachable and learned == prefix
     ratios = [float(r["online"]["rps"]) / float(r["bare"]["rps"]) for r in rounds]
     sustained = [float(r["online"]["sustained_rps"]) / float(r["bare"]["rps"]) for r in rounds]
+    plain_ratios = [float(r["plain"]["rps"]) / float(r["bare"]["rps"]) for r in rounds]
+    online_to_plain = [float(r["online"]["rps"]) / float(r["plain"]["rps"]) for r in rounds]
     return {
         "rounds": rounds,
         "bare_rps": float(np.median([r["bare"]["rps"] for r in rounds])),
+        "plain_rps": float(np.median([r["plain"]["rps"] for r in rounds])),
         "online_rps": float(np.median([r["online"]["rps"] for r in rounds])),
         "online_sustained_rps": float(np.median([r["online"]["sustained_rps"] for r in rounds])),
         "learner_catch_up_s": [r["online"]["learner_catch_up_s"] for r in rounds],
@@ -464,6 +484,10 @@ def over_http(args: Any) -> dict[str, Any]:
         "ratio": float(np.median(ratios)),
         "sustained_ratios": sustained,
         "sustained_ratio": float(np.median(sustained)),
+        "plain_ratios": plain_ratios,
+        "plain_ratio": float(np.median(plain_ratios)),
+        "online_to_plain_ratios": online_to_plain,
+        "online_to_plain_ratio": float(np.median(online_to_plain)),
         "responses": {
             **posted,
             "responses_per_s": posted["rps"],
@@ -566,6 +590,11 @@ def main() -> None:
                 [
                     ("bare model recommend req/s (median)", f"{http['bare_rps']:,.0f}", ""),
                     (
+                        "plain deployment recommend req/s (median)",
+                        f"{http['plain_rps']:,.0f}",
+                        "",
+                    ),
+                    (
                         "online deployment recommend req/s (median)",
                         f"{http['online_rps']:,.0f}",
                         "",
@@ -583,6 +612,20 @@ def main() -> None:
                         + ")",
                         f"{http['ratio']:.2f}",
                         f"≥ 0.7 {verdict(http['ratio'] >= 0.7)}",
+                    ),
+                    (
+                        "plain deployment ÷ bare (median of the rounds': "
+                        + ", ".join(f"{x:.2f}" for x in http["plain_ratios"])
+                        + ")",
+                        f"{http['plain_ratio']:.2f}",
+                        "",
+                    ),
+                    (
+                        "online ÷ plain deployment (median of the rounds': "
+                        + ", ".join(f"{x:.2f}" for x in http["online_to_plain_ratios"])
+                        + ")",
+                        f"{http['online_to_plain_ratio']:.2f}",
+                        "",
                     ),
                     (
                         "ratio sustained (median of the rounds': "
