@@ -35,12 +35,15 @@ process holding it is gone.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
+import signal
 import socket
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +149,10 @@ class Worker:
 
     def wake(self) -> None:
         self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
 
     def stop(self) -> None:
         """Stop after the current job, which is cancelled and given back to the queue."""
@@ -390,6 +397,7 @@ class WorkerThreads:
 def run_worker(settings: Settings, *, once: bool = False, name: str = "") -> int:
     """Run one worker in this thread; with ``once``, until the queue is empty.
 
+    In the main thread, SIGINT and SIGTERM stop the worker (:func:`_stopping_on_signals`).
     Returns the number of jobs processed.
     """
     db = Database.open(
@@ -405,8 +413,38 @@ def run_worker(settings: Settings, *, once: bool = False, name: str = "") -> int
                 processed += 1
         else:
             scheduler.start()
-            worker.run()
+            with _stopping_on_signals(worker):
+                worker.run()
     finally:
         scheduler.stop()
         db.dispose()
     return processed
+
+
+@contextlib.contextmanager
+def _stopping_on_signals(worker: Worker) -> Iterator[None]:
+    """While the block runs in the main thread: SIGINT and SIGTERM stop ``worker`` after its
+    current step (a job in hand is cancelled and given back), a second one interrupts at once.
+
+    Python's own SIGINT raises KeyboardInterrupt wherever the main thread is, and inside a
+    database driver's call the driver's clean-up can replace it with an error of its own:
+    seen in CI, SQLAlchemy's connection ping, interrupted, failed to restore the connection's
+    autocommit and raised a ProgrammingError, which the worker's loop logged as a failed look
+    for work and went on from, until it was killed 30 s later."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        if worker.stopping:
+            raise KeyboardInterrupt  # asked twice: do not wait for the step to end
+        logger.info("worker %s: stopping (signal %d)", worker.owner, signum)
+        worker.stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            if handler is not None:  # None: not set from Python, nothing to put back
+                signal.signal(sig, handler)
