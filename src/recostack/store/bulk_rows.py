@@ -18,7 +18,7 @@ gets dearer per row on SQLite: measured here (one-off, the online learner's
 writes of 1,000 answers, 5 shown offers each, on a file whose every arm
 exists), the arms' upsert took 60-100 µs per answer in chunks of 4,095 rows
 (the parameter limit's) and 5-13 µs in chunks of 500 to 1,000; the learner's
-whole write went from 120-185 µs per answer to 80-100 µs.
+whole write went from 120-185 µs per answer to 70-100 µs.
 """
 
 from __future__ import annotations
