@@ -24,8 +24,7 @@ def _driver_call_hit_by(sig: int) -> None:
     """A database call the signal lands in; its clean-up error replaces an interrupt.
 
     ``raise_signal`` delivers it to this thread before it returns (``os.kill`` to the process
-    can land on another thread, which may run late on a loaded machine: seen in CI, the
-    worker then took three more steps before it saw the stop)."""
+    can land on another thread)."""
     try:
         signal.raise_signal(sig)
         time.sleep(0.2)
@@ -40,14 +39,17 @@ def test_a_stop_signal_inside_a_database_call_stops_the_worker(
 ) -> None:
     steps = 0
 
-    def run_once(self: Worker) -> bool:
-        nonlocal steps
-        steps += 1
-        if steps == 2:
-            _driver_call_hit_by(sig)
-        return False
+    class SignalledWorker(Worker):
+        def run_once(self) -> bool:
+            nonlocal steps
+            steps += 1
+            if steps == 2:
+                _driver_call_hit_by(sig)
+            return False
 
-    monkeypatch.setattr(Worker, "run_once", run_once)
+    # the worker run_worker makes, not Worker itself: workers other tests of this process
+    # left running would call the patched step too (seen in CI: 5 steps counted, not 2)
+    monkeypatch.setattr(worker_module, "Worker", SignalledWorker)
     settings = settings.model_copy(update={"job_poll_seconds": 0.05})
     before = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
     worker_module.run_worker(settings)  # returns: the signal stopped it
@@ -60,12 +62,13 @@ def test_a_stop_signal_inside_a_database_call_stops_the_worker(
 def test_a_second_sigint_interrupts_at_once(
     settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def run_once(self: Worker) -> bool:
-        signal.raise_signal(signal.SIGINT)  # stop after this step...
-        signal.raise_signal(signal.SIGINT)  # ...no: now
-        time.sleep(5)
-        raise AssertionError("the second signal did not interrupt the step")
+    class SignalledWorker(Worker):
+        def run_once(self) -> bool:
+            signal.raise_signal(signal.SIGINT)  # stop after this step...
+            signal.raise_signal(signal.SIGINT)  # ...no: now
+            time.sleep(5)
+            raise AssertionError("the second signal did not interrupt the step")
 
-    monkeypatch.setattr(Worker, "run_once", run_once)
+    monkeypatch.setattr(worker_module, "Worker", SignalledWorker)
     with pytest.raises(KeyboardInterrupt):
         worker_module.run_worker(settings)
