@@ -290,10 +290,10 @@ class OnlineLearner:
             # process held the lock for moves nothing) and those of what this process wrote
             # since, however long it waited in the queue (its shown time is older)
             with self._lock:
-                since = min(
-                    self._swept_ms.get(configuration.id, now_ms - 60_000),
-                    self._unswept_ms.get(configuration.id, now_ms),
-                )
+                # before this process's first sweep that ran: the last minute, as of its first
+                # round (a round skipped keeps it; it does not slide with the clock)
+                swept = self._swept_ms.setdefault(configuration.id, now_ms - 60_000)
+                since = min(swept, self._unswept_ms.get(configuration.id, now_ms))
             try:
                 if self.state.source.sweep(configuration, now_ms, since):
                     with self._lock:
