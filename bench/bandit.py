@@ -538,6 +538,15 @@ def _settled(root: Path, config_id: str, timeout: float = 120.0) -> tuple[int, i
 
 
 # ---------------------------------------------------------------- main
+def _ratio_row(
+    label: str, rounds: list[float], median: float, target: float | None = None
+) -> tuple[str, str, str]:
+    """A table row: the median of the rounds' ratios, each round's, and the target if any."""
+    shown = ", ".join(f"{x:.2f}" for x in rounds)
+    check = "" if target is None else f"≥ {target:g} {verdict(median >= target)}"
+    return f"{label} (median of the rounds': {shown})", f"{median:.2f}", check
+
+
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=20_000, help="in-process steps per library")
@@ -606,33 +615,17 @@ def main() -> None:
                         f"{http['online_sustained_rps']:,.0f}",
                         "",
                     ),
-                    (
-                        "ratio under load (median of the rounds': "
-                        + ", ".join(f"{x:.2f}" for x in http["ratios"])
-                        + ")",
-                        f"{http['ratio']:.2f}",
-                        f"≥ 0.7 {verdict(http['ratio'] >= 0.7)}",
+                    _ratio_row("ratio under load", http["ratios"], http["ratio"], 0.7),
+                    _ratio_row(
+                        "plain deployment ÷ bare", http["plain_ratios"], http["plain_ratio"]
                     ),
-                    (
-                        "plain deployment ÷ bare (median of the rounds': "
-                        + ", ".join(f"{x:.2f}" for x in http["plain_ratios"])
-                        + ")",
-                        f"{http['plain_ratio']:.2f}",
-                        "",
+                    _ratio_row(
+                        "online ÷ plain deployment",
+                        http["online_to_plain_ratios"],
+                        http["online_to_plain_ratio"],
                     ),
-                    (
-                        "online ÷ plain deployment (median of the rounds': "
-                        + ", ".join(f"{x:.2f}" for x in http["online_to_plain_ratios"])
-                        + ")",
-                        f"{http['online_to_plain_ratio']:.2f}",
-                        "",
-                    ),
-                    (
-                        "ratio sustained (median of the rounds': "
-                        + ", ".join(f"{x:.2f}" for x in http["sustained_ratios"])
-                        + ")",
-                        f"{http['sustained_ratio']:.2f}",
-                        f"≥ 0.7 {verdict(http['sustained_ratio'] >= 0.7)}",
+                    _ratio_row(
+                        "ratio sustained", http["sustained_ratios"], http["sustained_ratio"], 0.7
                     ),
                     (
                         "responses/s",
