@@ -8,7 +8,7 @@ from recostack.serving.online.records import Impression
 from recostack.store.arm_keys import arm_key
 from recostack.store.engine import Database
 from recostack.store.migrate import head_revision, upgrade
-from recostack.store.options_store import _OVER_COUNT, record_impressions
+from recostack.store.options_store import _EXPIRE, _OVER_COUNT, record_impressions
 
 
 def test_the_key_is_blake2b_of_the_arm_as_a_signed_64_bit_integer() -> None:
@@ -101,5 +101,25 @@ def test_sqlite_reads_an_arm_s_latest_interactions_through_its_key(tmp_path) -> 
         details = " | ".join(str(row[-1]) for row in plan)
         assert "ix_online_interactions_arm_key (arm_key=?" in details, details
         assert "ix_online_interactions_counted" not in details, details
+    finally:
+        db.dispose()
+
+
+def test_sqlite_expires_through_the_configuration_s_counted_index(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # the window's sweep runs every second: it must seek (config_id, counted, shown_ms) to the
+    # counted interactions older than the window, not read every interaction of the
+    # configuration (a bare ``counted`` made SQLite seek on config_id alone: 125 ms per sweep
+    # at 600,000 interactions, all of it on the learner's thread)
+    db = Database.open(f"sqlite:///{tmp_path / 'plan.db'}")
+    try:
+        upgrade(db.engine)
+        with db.engine.connect() as connection:
+            plan = connection.execute(
+                text(f"EXPLAIN QUERY PLAN {_EXPIRE.text}"), {"config_id": "c", "limit": 10}
+            ).all()
+        details = " | ".join(str(row[-1]) for row in plan)
+        assert (
+            "ix_online_interactions_counted (config_id=? AND counted=? AND shown_ms<?)" in details
+        ), details
     finally:
         db.dispose()

@@ -236,13 +236,18 @@ def _uncount(
     return {(o, s) for _, o, s in deltas}
 
 
+# ``counted = true``, not a bare ``counted``: SQLite's planner seeks the index on
+# (config_id, counted, shown_ms) only for an equality on counted; a bare ``counted`` scanned
+# every interaction of the configuration at each sweep (125 ms at 600,000 rows, 0.2 ms now)
 _EXPIRE = text(
     """
     UPDATE online_interactions SET counted = false
-    WHERE config_id = :config_id AND counted AND shown_ms < :limit
+    WHERE config_id = :config_id AND counted = true AND shown_ms < :limit
     RETURNING offer, segment, weight, outcome, reward
     """
 )
+# here a bare ``counted``, so that SQLite reads the arm's rows through its key (an equality on
+# counted would make the configuration's counted index look the better one)
 _OVER_COUNT = text(
     """
     UPDATE online_interactions SET counted = false
