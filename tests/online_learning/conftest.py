@@ -58,8 +58,10 @@ def online(
     config_id = created.json()["id"]
     assert client.post("/api/projects", json={"projectId": "bank"}, headers=admin_headers)
 
-    def deploy(deployment_id: str = "nbo", **bandit: Any) -> dict[str, Any]:
-        body = {
+    def deploy(
+        deployment_id: str = "nbo", *, logging: dict[str, Any] | None = None, **bandit: Any
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
             "deploymentId": deployment_id,
             "version": "1",
             "modelId": trained_model["id"],
@@ -76,6 +78,8 @@ def online(
                 "offer_lookup_id": "offer",
             },
         }
+        if logging is not None:
+            body["logging"] = logging
         answer = client.post("/api/projects/bank/deployments", json=body, headers=admin_headers)
         assert answer.status_code == 201, answer.text
         wait_stable(client, admin_headers, deployment_id)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from sqlalchemy import inspect, text
 
 from recostack.serving.online.records import Impression
 from recostack.store.arm_keys import arm_key
 from recostack.store.engine import Database
 from recostack.store.migrate import head_revision, upgrade
-from recostack.store.options_store import _EXPIRE, _OVER_COUNT, record_impressions
+from recostack.store.options_store import _EXPIRE, _OVER_COUNT, _PURGE, record_impressions
 
 
 def test_the_key_is_blake2b_of_the_arm_as_a_signed_64_bit_integer() -> None:
@@ -105,21 +108,31 @@ def test_sqlite_reads_an_arm_s_latest_interactions_through_its_key(tmp_path) -> 
         db.dispose()
 
 
-def test_sqlite_expires_through_the_configuration_s_counted_index(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    # the window's sweep runs every second: it must seek (config_id, counted, shown_ms) to the
-    # counted interactions older than the window, not read every interaction of the
-    # configuration (a bare ``counted`` made SQLite seek on config_id alone: 125 ms per sweep
-    # at 600,000 interactions, all of it on the learner's thread)
+@pytest.mark.parametrize(
+    ("statement", "parameters"),
+    [
+        (_EXPIRE, {"config_id": "c", "limit": 10}),
+        (_PURGE, {"config_id": "c", "before": 10, "deployment_id": "d"}),
+    ],
+    ids=["the window's sweep", "the log retention"],
+)
+def test_sqlite_finds_old_interactions_through_the_configuration_s_counted_index(
+    tmp_path: Any, statement: Any, parameters: dict[str, Any]
+) -> None:
+    # the window's sweep runs every second, the retention every minute: each must seek
+    # (config_id, counted, shown_ms) to the interactions older than its limit, not read every
+    # interaction of the configuration (a bare ``counted`` made SQLite seek on config_id
+    # alone: 125 ms per sweep at 600,000 interactions, all of it on the learner's thread)
     db = Database.open(f"sqlite:///{tmp_path / 'plan.db'}")
     try:
         upgrade(db.engine)
         with db.engine.connect() as connection:
             plan = connection.execute(
-                text(f"EXPLAIN QUERY PLAN {_EXPIRE.text}"), {"config_id": "c", "limit": 10}
+                text(f"EXPLAIN QUERY PLAN {statement.text}"), parameters
             ).all()
         details = " | ".join(str(row[-1]) for row in plan)
         assert (
-            "ix_online_interactions_counted (config_id=? AND counted=? AND shown_ms<?)" in details
+            "ix_online_interactions_counted (config_id=? AND counted=? AND shown_ms<" in details
         ), details
     finally:
         db.dispose()

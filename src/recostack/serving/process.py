@@ -49,7 +49,7 @@ class ServingSources:
     deployments: DeploymentSource
     customers: CustomerSource
     write_predictions: Callable[[Sequence[PredictionRecord]], None]
-    purge_logs: Callable[[str, datetime], int]
+    purge_logs: Callable[[str, datetime, Sequence[str]], int]
     #: online learning's store (none: a deployment cannot link a configuration)
     online: OnlineSource | None = None
     #: merges statistics rollups into the store (none: statistics are not kept)

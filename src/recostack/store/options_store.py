@@ -38,6 +38,7 @@ __all__ = [
     "ensure_arms",
     "interactions_of_requests",
     "list_arms",
+    "purge_interactions",
     "read_arm_stats",
     "read_segment_arms",
     "recompute_arms",
@@ -259,6 +260,32 @@ _OVER_COUNT = text(
     RETURNING offer, segment, weight, outcome, reward
     """
 )
+
+
+_PURGE = text(
+    """
+    DELETE FROM online_interactions
+    WHERE config_id = :config_id AND counted = false AND shown_ms < :before
+        AND deployment_id = :deployment_id
+    """
+)
+
+
+def purge_interactions(
+    connection: Connection, deployment_id: str, config_ids: Iterable[str], before_ms: int
+) -> int:
+    """Delete the deployment's shown offers of ``config_ids`` shown before ``before_ms`` that
+    no longer count (an interaction that counts is part of its arm's alpha and beta: it stays
+    until the window or the count drops it); how many were deleted. Each configuration's
+    rows are found through its ``(config_id, counted, shown_ms)`` index."""
+    removed = 0
+    for config_id in config_ids:
+        result = connection.execute(
+            _PURGE,
+            {"config_id": config_id, "before": before_ms, "deployment_id": deployment_id},
+        )
+        removed += int(result.rowcount)
+    return removed
 
 
 def sweep(

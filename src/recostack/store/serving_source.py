@@ -20,6 +20,7 @@ from recostack.store.customer_repository import CustomerStore
 from recostack.store.deployment_repository import DeploymentStore
 from recostack.store.key_repository import read_key_digests
 from recostack.store.online_source import OnlineStore
+from recostack.store.options_store import purge_interactions
 from recostack.store.prediction_log_repository import insert_predictions, purge_logs
 from recostack.store.scenario_repository import read_scenario_snapshot
 from recostack.store.server_settings import read_server_settings
@@ -74,12 +75,15 @@ def serving_sources(engine: Engine) -> ServingSources:
         with engine.begin() as connection:
             insert_predictions(connection, batch)
 
-    def purge(deployment_id: str, before: datetime) -> int:
+    def purge(deployment_id: str, before: datetime, config_ids: Sequence[str]) -> int:
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 # a background sweep, not a request: the API's statement timeout is not its
                 connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
-            return purge_logs(connection, deployment_id, before)
+            before_ms = int(before.timestamp() * 1000)
+            return purge_logs(connection, deployment_id, before) + purge_interactions(
+                connection, deployment_id, config_ids, before_ms
+            )
 
     return ServingSources(
         stamps=stamps,

@@ -1,0 +1,67 @@
+"""A deployment's log retention also removes the offers it showed (``online_interactions``)
+once they no longer count, on SQLite and PostgreSQL; what still counts stays, and the arms
+do not move."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from recostack.serving.online.records import Impression
+from recostack.store import options_store
+from recostack.store.engine import Database
+
+HOUR_MS = 3_600_000
+
+
+def _shown(config_id: str, deployment_id: str, request_id: str, shown_ms: int) -> Impression:
+    return Impression(
+        request_id, "o1", config_id, deployment_id, "1", "gold", None, 1, shown_ms, 0.5, 0.25,
+        False, 0.5,
+    )  # fmt: skip
+
+
+def _stored(db: Database) -> list[str]:
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT request_id FROM online_interactions")).all()
+    return sorted(r[0] for r in rows)
+
+
+def test_retention_removes_the_shown_offers_that_no_longer_count(
+    client: TestClient,
+    db: Database,
+    online: Callable[..., dict[str, Any]],
+) -> None:
+    # retention 12 h, the configuration's window the default day
+    config_id = online("nbo", logging={"enabled": True, "retention_days": 0.5})["config_id"]
+    online("other")  # the same configuration, no retention
+    now = int(time.time() * 1000)
+    with db.engine.begin() as connection:
+        options_store.record_impressions(
+            connection,
+            [
+                _shown(config_id, "nbo", "old", now - 72 * HOUR_MS),  # out of the window
+                _shown(config_id, "nbo", "counting", now - 18 * HOUR_MS),  # in it
+                _shown(config_id, "nbo", "new", now - HOUR_MS),
+                _shown(config_id, "other", "other-old", now - 72 * HOUR_MS),
+            ],
+        )
+    serving = client.app.state.serving  # type: ignore[attr-defined]
+    configuration = serving.online.state.configuration(config_id)
+    with db.engine.begin() as connection:
+        # the window drops the two shown three days ago (their 0.5 off beta)
+        options_store.sweep(connection, config_id, configuration.params, now)
+        arms = options_store.read_arm_stats(connection, config_id)
+    assert arms["o1", "gold"].beta == 1.0 + 2 * 0.5
+
+    assert serving.retention.purge_expired() == 1
+    # "counting" is older than the retention but still in its arm: it stays until it leaves
+    # the window; the other deployment keeps no retention
+    assert _stored(db) == ["counting", "new", "other-old"]
+    with db.engine.connect() as connection:
+        assert options_store.read_arm_stats(connection, config_id) == arms
+    assert serving.retention.purge_expired() == 0
