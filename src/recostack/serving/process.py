@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from recostack.rules import ScenarioSnapshot
@@ -21,7 +20,7 @@ from recostack.serving.deployments.customers import CustomerCache, CustomerSourc
 from recostack.serving.deployments.lifecycle import DeploymentLifecycle
 from recostack.serving.deployments.live import DeploymentSource, LiveDeployments
 from recostack.serving.deployments.recommend import DeploymentRecommender
-from recostack.serving.deployments.retention import LogRetention
+from recostack.serving.deployments.retention import LogRetention, Purge
 from recostack.serving.keys import KeyDigest, KeyRing, KeySecret, Role
 from recostack.serving.model_cache import ModelCache
 from recostack.serving.models import ModelSource, ServedModels
@@ -49,7 +48,7 @@ class ServingSources:
     deployments: DeploymentSource
     customers: CustomerSource
     write_predictions: Callable[[Sequence[PredictionRecord]], None]
-    purge_logs: Callable[[str, datetime, Sequence[str]], int]
+    purge_logs: Purge
     #: online learning's store (none: a deployment cannot link a configuration)
     online: OnlineSource | None = None
     #: merges statistics rollups into the store (none: statistics are not kept)

@@ -17,13 +17,14 @@ from recostack.serving.deployments.config import DeploymentConfig
 from recostack.serving.deployments.live import LiveDeployments
 from recostack.serving.stamps import Stamps
 
-__all__ = ["LogRetention"]
+__all__ = ["LogRetention", "Purge"]
 
 logger = logging.getLogger(__name__)
 
 EVERY_SECONDS = 60.0
 
 
+#: ``purge(deployment_id, before, config_ids)``: the number of records removed
 Purge = Callable[[str, datetime, Sequence[str]], int]
 
 
