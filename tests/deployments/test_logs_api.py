@@ -6,8 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from recostack.serving.deployments import retention
 from recostack.serving.prediction_logger import PredictionRecord
 from recostack.store.engine import Database
 from recostack.store.prediction_log_repository import count_predictions, insert_predictions
@@ -120,7 +122,10 @@ def test_retention_purges_old_records(
     db: Database,
     trained_model: dict[str, Any],
     deploy: Callable[..., dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # only this test purges (the server's own once-a-minute purge would race it)
+    monkeypatch.setattr(retention, "EVERY_SECONDS", float("inf"))
     deploy(trained_model["id"], logging={"enabled": True, "retention_days": 1})
     old = datetime.now(UTC) - timedelta(days=3)
     record = PredictionRecord("", "web", "1", trained_model["id"], None, "[]", "{}", old, 1.0)

@@ -8,9 +8,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from recostack.serving.deployments import retention
 from recostack.serving.online.records import Impression
 from recostack.store import options_store
 from recostack.store.engine import Database
@@ -35,7 +37,10 @@ def test_retention_removes_the_shown_offers_that_no_longer_count(
     client: TestClient,
     db: Database,
     online: Callable[..., dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # only this test purges (the server's own once-a-minute purge would race it)
+    monkeypatch.setattr(retention, "EVERY_SECONDS", float("inf"))
     # retention 12 h, the configuration's window the default day
     config_id = online("nbo", logging={"enabled": True, "retention_days": 0.5})["config_id"]
     online("other")  # the same configuration, no retention
