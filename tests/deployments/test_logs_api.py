@@ -11,8 +11,13 @@ from fastapi.testclient import TestClient
 
 from recostack.serving.deployments import retention
 from recostack.serving.prediction_logger import PredictionRecord
+from recostack.store import serving_source
 from recostack.store.engine import Database
-from recostack.store.prediction_log_repository import count_predictions, insert_predictions
+from recostack.store.prediction_log_repository import (
+    count_predictions,
+    insert_predictions,
+    purge_logs,
+)
 
 
 def _flush(client: TestClient) -> None:
@@ -124,8 +129,10 @@ def test_retention_purges_old_records(
     deploy: Callable[..., dict[str, Any]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # only this test purges (the server's own once-a-minute purge would race it)
+    # only this test purges (the server's own once-a-minute purge would race it), one row a
+    # table and transaction
     monkeypatch.setattr(retention, "EVERY_SECONDS", float("inf"))
+    monkeypatch.setattr(serving_source, "PURGE_CHUNK", 1)
     deploy(trained_model["id"], logging={"enabled": True, "retention_days": 1})
     old = datetime.now(UTC) - timedelta(days=3)
     record = PredictionRecord("", "web", "1", trained_model["id"], None, "[]", "{}", old, 1.0)
@@ -134,11 +141,16 @@ def test_retention_purges_old_records(
             connection,
             [
                 record._replace(request_id="old"),
+                record._replace(request_id="older", created_at=old - timedelta(days=1)),
                 record._replace(request_id="new", created_at=datetime.now(UTC)),
             ],
         )
     serving = client.app.state.serving  # type: ignore[attr-defined]
     serving.live.reload()
+    # a purge deletes at most its limit a transaction
+    with db.engine.begin() as connection:
+        assert purge_logs(connection, "web", datetime.now(UTC) - timedelta(days=1), 1) == 1
+        assert count_predictions(connection, "web") == 2
     assert serving.retention.purge_expired() == 1
     with db.engine.connect() as connection:
         assert count_predictions(connection, "web") == 1

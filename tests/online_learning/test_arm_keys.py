@@ -112,7 +112,7 @@ def test_sqlite_reads_an_arm_s_latest_interactions_through_its_key(tmp_path) -> 
     ("statement", "parameters"),
     [
         (_EXPIRE, {"config_id": "c", "limit": 10}),
-        (_PURGE, {"config_id": "c", "before": 10, "deployment_id": "d"}),
+        (_PURGE, {"config_id": "c", "before": 10, "deployment_id": "d", "limit": 100}),
     ],
     ids=["the window's sweep", "the log retention"],
 )

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from recostack.serving.deployments import retention
 from recostack.serving.online.records import Impression
-from recostack.store import options_store
+from recostack.store import options_store, serving_source
 from recostack.store.engine import Database
 
 HOUR_MS = 3_600_000
@@ -50,6 +50,7 @@ def test_retention_removes_the_shown_offers_that_no_longer_count(
             connection,
             [
                 _shown(config_id, "nbo", "old", now - 72 * HOUR_MS),  # out of the window
+                _shown(config_id, "nbo", "older", now - 96 * HOUR_MS),
                 _shown(config_id, "nbo", "counting", now - 18 * HOUR_MS),  # in it
                 _shown(config_id, "nbo", "new", now - HOUR_MS),
                 _shown(config_id, "other", "other-old", now - 72 * HOUR_MS),
@@ -58,11 +59,17 @@ def test_retention_removes_the_shown_offers_that_no_longer_count(
     serving = client.app.state.serving  # type: ignore[attr-defined]
     configuration = serving.online.state.configuration(config_id)
     with db.engine.begin() as connection:
-        # the window drops the two shown three days ago (their 0.5 off beta)
+        # the window drops the three shown three and four days ago (their 0.5 off beta)
         options_store.sweep(connection, config_id, configuration.params, now)
         arms = options_store.read_arm_stats(connection, config_id)
     assert arms["o1", "gold"].beta == 1.0 + 2 * 0.5
 
+    # a purge deletes at most its limit a transaction
+    with db.engine.begin() as connection:
+        cutoff = now - 12 * HOUR_MS
+        assert options_store.purge_interactions(connection, "nbo", [config_id], cutoff, 1) == 1
+    assert len(_stored(db)) == 4
+    monkeypatch.setattr(serving_source, "PURGE_CHUNK", 1)
     assert serving.retention.purge_expired() == 1
     # "counting" is older than the retention but still in its arm: it stays until it leaves
     # the window; the other deployment keeps no retention

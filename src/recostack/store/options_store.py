@@ -264,25 +264,37 @@ _OVER_COUNT = text(
 
 _PURGE = text(
     """
-    DELETE FROM online_interactions
-    WHERE config_id = :config_id AND counted = false AND shown_ms < :before
-        AND deployment_id = :deployment_id
+    DELETE FROM online_interactions WHERE (request_id, offer) IN (
+        SELECT request_id, offer FROM online_interactions
+        WHERE config_id = :config_id AND counted = false AND shown_ms < :before
+            AND deployment_id = :deployment_id
+        LIMIT :limit)
     """
 )
 
 
 def purge_interactions(
-    connection: Connection, deployment_id: str, config_ids: Iterable[str], before_ms: int
+    connection: Connection,
+    deployment_id: str,
+    config_ids: Iterable[str],
+    before_ms: int,
+    limit: int,
 ) -> int:
-    """Delete the deployment's shown offers of ``config_ids`` shown before ``before_ms`` that
-    no longer count (an interaction that counts is part of its arm's alpha and beta: it stays
-    until the window or the count drops it); how many were deleted. Each configuration's
-    rows are found through its ``(config_id, counted, shown_ms)`` index."""
+    """Delete at most ``limit`` per configuration of the deployment's shown offers of
+    ``config_ids`` shown before ``before_ms`` that no longer count (an interaction that
+    counts is part of its arm's alpha and beta: it stays until the window or the count drops
+    it); how many were deleted. Each configuration's rows are found through its
+    ``(config_id, counted, shown_ms)`` index."""
     removed = 0
     for config_id in config_ids:
         result = connection.execute(
             _PURGE,
-            {"config_id": config_id, "before": before_ms, "deployment_id": deployment_id},
+            {
+                "config_id": config_id,
+                "before": before_ms,
+                "deployment_id": deployment_id,
+                "limit": limit,
+            },
         )
         removed += int(result.rowcount)
     return removed

@@ -156,13 +156,17 @@ def count_predictions(connection: Connection, deployment_id: str | None = None) 
     return int(connection.scalar(query) or 0)
 
 
-def purge_logs(connection: Connection, deployment_id: str, before: datetime) -> int:
-    """Delete the deployment's predictions and responses older than ``before``."""
+def purge_logs(connection: Connection, deployment_id: str, before: datetime, limit: int) -> int:
+    """Delete at most ``limit`` of the deployment's predictions older than ``before``, and as
+    many of its responses (found through the (deployment, time) indexes); how many went."""
     removed = 0
-    for table in (_R, _P):
-        result = connection.execute(
-            delete(table).where(table.c.deployment_id == deployment_id, table.c.created_at < before)
+    for table, key in ((_R, _R.c.response_id), (_P, _P.c.request_id)):
+        old = (
+            select(key)
+            .where(table.c.deployment_id == deployment_id, table.c.created_at < before)
+            .limit(limit)
         )
+        result = connection.execute(delete(table).where(key.in_(old)))
         removed += int(result.rowcount)
     return removed
 

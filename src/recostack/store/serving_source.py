@@ -30,6 +30,9 @@ from recostack.training.status import ModelStatus
 
 __all__ = ["StoreModels", "serving_sources"]
 
+#: rows deleted per table and transaction by the log retention
+PURGE_CHUNK = 5000
+
 
 class StoreModels:
     """:class:`~recostack.serving.models.ModelSource` over the models table."""
@@ -76,14 +79,22 @@ def serving_sources(engine: Engine) -> ServingSources:
             insert_predictions(connection, batch)
 
     def purge(deployment_id: str, before: datetime, config_ids: Sequence[str]) -> int:
-        with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                # a background sweep, not a request: the API's statement timeout is not its
-                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
-            before_ms = int(before.timestamp() * 1000)
-            return purge_logs(connection, deployment_id, before) + purge_interactions(
-                connection, deployment_id, config_ids, before_ms
-            )
+        # in transactions of at most PURGE_CHUNK rows a table: a first purge of a long
+        # history must not hold SQLite's write lock (every other writer's) for its whole time
+        before_ms = int(before.timestamp() * 1000)
+        removed = 0
+        while True:
+            with engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    # a background sweep, not a request: the API's statement timeout is not its
+                    connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+                chunk = purge_logs(connection, deployment_id, before, PURGE_CHUNK)
+                chunk += purge_interactions(
+                    connection, deployment_id, config_ids, before_ms, PURGE_CHUNK
+                )
+            removed += chunk
+            if chunk == 0:
+                return removed
 
     return ServingSources(
         stamps=stamps,
