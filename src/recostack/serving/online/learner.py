@@ -61,7 +61,7 @@ logger = logging.getLogger(__name__)
 MAX_BACKLOG = 500_000
 #: how long an online answer waits for room before it is a 503
 BACKLOG_WAIT_SECONDS = 2.0
-#: shown offers and responses written in one transaction at most. Under load the learner
+#: at most this many shown offers and responses go in one transaction. Under load the learner
 #: takes full batches; a commit writes every page the batch dirtied, most of them leaves of
 #: the per-arm index (rows in random order), so larger batches cost less per answer. Measured
 #: (bench/README.md, bandit.py, 2026-12-07 from 18:50 UTC): 1,000 answers a transaction cost
