@@ -127,3 +127,18 @@ def test_a_completed_model_without_artifacts_is_a_clear_503(
     )
     assert response.status_code == 503
     assert "artifacts cannot be loaded" in response.json()["message"]
+
+
+def test_the_app_collects_young_objects_less_often_while_it_runs(
+    settings: Settings, db: Database
+) -> None:
+    """Python's default (700) made the collector run every few online answers under load; the
+    app raises it while it runs and puts the process's own back when it stops."""
+    import gc
+
+    from recostack.api.app import YOUNG_COLLECTION_THRESHOLD
+
+    before = gc.get_threshold()
+    with TestClient(create_app(settings)):
+        assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, *before[1:])
+    assert gc.get_threshold() == before
