@@ -40,6 +40,7 @@ def test_exports() -> None:
         "Model",
         "ModelVersionEntry",
         "MonitorResult",
+        "OnlineLearningAnswer",
         "PendingModelVersion",
         "PredictionLogRecord",
         "Project",

@@ -139,3 +139,5 @@ def test_epsilon_explores_and_duration_caches(
     assert all(abs(i["propensity"] - 0.25) < 1e-9 for i in first["items"])  # 1 / 4 offers
     again = _ask(client, recommend_headers, userId="u1", context={"tier": "gold"}).json()
     assert again["requestId"] == first["requestId"] and again["cached"] is True
+    # the same answer, every field of it (an SDK reads a cached answer as any other)
+    assert again == {**first, "cached": True}

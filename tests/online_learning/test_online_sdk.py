@@ -79,5 +79,30 @@ def test_sdk_online_learning(live_server: LiveServer) -> None:  # noqa: F811
         )
         assert shown.exit_code == 0, shown.output
         assert "segment phone" in shown.output and "segment desktop" in shown.output
+        # an answer of a deployment that learns online, typed; again within its duration
+        client.create_project("sdk-online")
+        client.create_deployment(
+            "sdk-online",
+            "sdk-nbo",
+            model_id=live_server.model_id,
+            multi_armed_bandit={"epsilon": 0, "duration": 60_000, "pulse_responder_id": config_id},
+        ).wait_for_deployment(timeout=30)
+        answer = client.recommend_deployment("sdk-nbo", user_id="u1", context={"device": "phone"})
+        assert sorted(answer.item_ids) == ["a", "b", "c"] and not answer.cached
+        assert answer.model_id == live_server.model_id
+        wire = answer.to_dict()
+        assert answer.online_learning is not None
+        assert answer.online_learning.config_id == config_id
+        assert answer.online_learning.segment == "phone"
+        assert answer.online_learning.to_dict() == wire["onlineLearning"]
+        for item, sent in zip(answer.items, wire["items"], strict=True):
+            assert item.arm_reward == item.score == sent["armReward"]
+            assert item.propensity == sent["propensity"] and 0 < item.propensity <= 1
+            assert isinstance(item.explored, bool) and item.explored is sent["explored"]
+            assert item.exploration_probability == sent["explorationProbability"]
+        again = client.recommend_deployment("sdk-nbo", user_id="u1", context={"device": "phone"})
+        assert again.cached and again.request_id == answer.request_id
+        assert again.to_dict() == {**wire, "cached": True}
+        client.delete_deployment("sdk-nbo")
         client.delete_online_learning(config_id)
         assert all(c.id != config_id for c in client.list_online_learning())

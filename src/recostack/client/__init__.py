@@ -44,6 +44,7 @@ from recostack.client._operations import (
 from recostack.client._project import Project
 from recostack.client._recommendations import (
     DeploymentRecommendation,
+    OnlineLearningAnswer,
     RankedItem,
     RecommendArguments,
     Recommendation,
@@ -67,6 +68,7 @@ __all__ = [
     "Model",
     "ModelVersionEntry",
     "MonitorResult",
+    "OnlineLearningAnswer",
     "PendingModelVersion",
     "PredictionLogRecord",
     "Project",

@@ -6,7 +6,13 @@ from typing import Any, TypedDict
 
 from recostack.client._wire import WireRecord
 
-__all__ = ["DeploymentRecommendation", "RankedItem", "RecommendArguments", "Recommendation"]
+__all__ = [
+    "DeploymentRecommendation",
+    "OnlineLearningAnswer",
+    "RankedItem",
+    "RecommendArguments",
+    "Recommendation",
+]
 
 
 class RecommendArguments(TypedDict, total=False):
@@ -43,11 +49,39 @@ class Recommendation(WireRecord):
 
 
 class RankedItem(WireRecord):
-    """One item of a deployment's answer (and of its prediction log)."""
+    """One item of a deployment's answer (and of its prediction log).
+
+    An online learning answer's offers carry what the policy did (``arm_reward``,
+    ``propensity``, ``explored``, ``exploration_probability``); an item placed by item
+    exploration says so (``reason`` ``"exploration"``, with its ``propensity``).
+    """
 
     item_id: str
     score: float
     rank: int
+    #: online learning: the offer's draw from its Beta (its score)
+    arm_reward: float | None = None
+    #: the probability that the policy shows this item at this rank
+    propensity: float | None = None
+    #: online learning: placed by exploration (a random call, a random action, another
+    #: segment's offer)
+    explored: bool | None = None
+    #: online learning: the probability that its draw is below the best-mean offer's
+    exploration_probability: float | None = None
+    #: why the item is there when it is not the model's ranking (``"exploration"``)
+    reason: str | None = None
+
+
+class OnlineLearningAnswer(WireRecord):
+    """How an online learning deployment chose its offers (``onlineLearning``)."""
+
+    config_id: str
+    segment: str
+    #: the call, or one of its offers, explored
+    explored: bool
+    epsilon: float
+    #: the segment's offer with the highest mean among the candidates
+    best_offer: str | None = None
 
 
 class DeploymentRecommendation(WireRecord):
@@ -64,6 +98,10 @@ class DeploymentRecommendation(WireRecord):
     customer_found: bool = False
     #: how the deployment's scenario was resolved, when one applied
     scenario: dict[str, Any] | None = None
+    #: a deployment that learns online: its configuration, the segment, what it explored
+    online_learning: OnlineLearningAnswer | None = None
+    #: the customer's earlier answer again, within the deployment's ``duration``
+    cached: bool = False
 
     @property
     def item_ids(self) -> list[str]:

@@ -85,10 +85,9 @@ class OnlineDeployments:
                 filters,
             ),
         )
-        if scored.get("cached"):
-            return {**scored, "deploymentId": record.deployment_id, "version": record.version}
         body: dict[str, Any] = {
-            "requestId": request_id,
+            # a cached answer is the customer's earlier one, under its own request id
+            "requestId": scored.get("requestId", request_id),
             "deploymentId": record.deployment_id,
             "version": record.version,
             "modelId": record.model_ids[0] if record.model_ids else None,
@@ -96,6 +95,8 @@ class OnlineDeployments:
             "customerFound": customer is not None,
             "onlineLearning": scored["onlineLearning"],
         }
+        if scored.get("cached"):
+            return {**body, "cached": True}  # logged when it was first given
         if prediction_logger is not None:
             # an answer of a deployment that does not log is still counted (observe)
             context = dict(args.get("context") or {})
