@@ -123,7 +123,7 @@ def _select(draws: np.ndarray, k: int, top: np.ndarray) -> None:
 
 @numba.njit(cache=True)
 def decide(
-    seed: np.ndarray,
+    state: np.ndarray,
     alpha: np.ndarray,
     beta: np.ndarray,
     alpha_zero: np.ndarray,
@@ -133,8 +133,9 @@ def decide(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One Thompson decision: each arm draws from its Beta, or with probability
     ``random_action`` from its prior; the ``k`` largest draws, best first. Returns (order,
-    their draws, whether each was a random action)."""
-    s = seed.copy()
+    their draws, whether each was a random action). ``state`` (four words, as
+    :func:`seed_words` gives) is advanced in place: a caller may keep one for many calls."""
+    s = state
     m = alpha.shape[0]
     draws = np.empty(m)
     random_arms = np.zeros(m, np.bool_)

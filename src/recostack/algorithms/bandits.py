@@ -23,11 +23,13 @@ arm weigh 1 (the latest), 1/decay_gamma, 1/decay_gamma², ... and at most
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections import defaultdict, deque
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, fields
+from types import ModuleType
 from typing import NamedTuple
 
 import numpy as np
@@ -216,11 +218,17 @@ def rank_offers(
     random_action: float = 0.0,
     alpha_zero: np.ndarray | None = None,
     beta_zero: np.ndarray | None = None,
+    state: np.ndarray | None = None,
 ) -> RankedOffers:
     """Rank candidate arms: with probability ``epsilon`` a uniform random order (explored);
     otherwise each arm draws from Beta(alpha, beta), except that with probability
     ``random_action`` an arm draws from its prior Beta(alpha_zero, beta_zero) instead
-    (scored as if nothing had been learned: explored), and arms rank by their draws."""
+    (scored as if nothing had been learned: explored), and arms rank by their draws.
+
+    The draws come from the compiled kernel's own generator, seeded from ``rng`` per call,
+    or ``state`` (:func:`~recostack.algorithms.bandit_kernels.seed_words` of a generator,
+    advanced in place) kept by a caller that decides often: seeding costs 3-4 µs of a
+    15 µs call on the online request path (bench/bandit.py's HTTP ratio, not met)."""
     n = len(alpha)
     k = min(k, n)
     if n == 0:
@@ -230,10 +238,9 @@ def rank_offers(
         draws = rng.random(n)
         order = np.argsort(-draws, kind="stable")[:k]
         return RankedOffers(order, draws[order], np.ones(k, dtype=bool), True)
-    from recostack.algorithms.bandit_kernels import decide, seed_words
-
-    order, draws, random_arms = decide(
-        seed_words(rng),
+    kernels = _kernels()
+    order, draws, random_arms = kernels.decide(
+        kernels.seed_words(rng) if state is None else state,
         _floats(alpha),
         _floats(beta),
         np.ones(n) if alpha_zero is None else _floats(alpha_zero),
@@ -242,6 +249,15 @@ def rank_offers(
         float(random_action),
     )
     return RankedOffers(order, draws, random_arms, False)
+
+
+@functools.cache
+def _kernels() -> ModuleType:
+    """The compiled kernels' module, imported on first use (numba is slow to import, and the
+    options store and the configurations import this module for its parameters)."""
+    from recostack.algorithms import bandit_kernels
+
+    return bandit_kernels
 
 
 def _floats(values: np.ndarray) -> np.ndarray:
@@ -303,11 +319,10 @@ def simulated_decisions(
         return np.zeros((0, k)), np.zeros(0)
     if n == 1:
         return np.ones((1, min(k, 1))), np.zeros(1)
-    from recostack.algorithms.bandit_kernels import seed_words, simulate_ranks
-
+    kernels = _kernels()
     ones = np.ones(n)
-    probabilities, below = simulate_ranks(
-        seed_words(rng),
+    probabilities, below = kernels.simulate_ranks(
+        kernels.seed_words(rng),
         _floats(alpha),
         _floats(beta),
         ones if alpha_zero is None else _floats(alpha_zero),

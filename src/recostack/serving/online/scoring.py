@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from recostack.algorithms.bandit_kernels import seed_words
 from recostack.algorithms.bandits import rank_offers
 from recostack.errors import Invalid
 from recostack.rules import filter_mask
@@ -48,7 +49,7 @@ from recostack.serving.online.learner import OnlineLearner, ShownAnswer
 from recostack.serving.online.link import OnlineLink
 from recostack.serving.online.propensities import Estimate, Propensities
 from recostack.serving.online.records import Impression, OnlineConfiguration, segment_key
-from recostack.serving.online.state import OnlineState
+from recostack.serving.online.state import OnlineState, SegmentArms
 
 __all__ = ["OnlineRequest", "OnlineScorer", "whitelist_of"]
 
@@ -101,6 +102,8 @@ class OnlineScorer:
         self.learner = learner
         self.propensities = Propensities(None if seed is None else seed + 7)
         self._rng = np.random.default_rng(seed)
+        #: the decision kernel's generator, kept from call to call (see ``rank_offers``)
+        self._state = seed_words(self._rng)
         self._rng_lock = threading.Lock()
         self._answers = _Cache(100_000)
 
@@ -181,27 +184,29 @@ class OnlineScorer:
                 random_action=params.random_action,
                 alpha_zero=arms.alpha_zero,
                 beta_zero=arms.beta_zero,
+                state=self._state,
             )
 
-        def estimate_of(candidates: list[str]) -> Estimate:
-            k = min(request.count, len(candidates))
+        def estimate_of(candidates: SegmentArms) -> Estimate:
+            k = min(request.count, len(candidates.offers))
             return self.propensities.get(
-                (configuration.id, segment, tuple(candidates), k, epsilon),
+                (configuration.id, segment, candidates.offers, k, epsilon),
                 snapshot.version,
-                snapshot.arms(candidates, segment),
+                candidates,
                 k,
                 epsilon,
                 params.random_action,
             )
 
-        estimate = estimate_of(offers)
+        estimate = estimate_of(arms)
         explore_probability, best = estimate.exploration, estimate.best
         # the probability that the policy shows an offer at a rank: its own-offers ranking's
         # and, when it tries across segments, the mixture (1 - c) own + c every
         propensities = estimate.propensities
         if mix > 0:
-            in_own = _rank_table(estimate_of(own_offers).propensities, len(every), request.count)
-            in_every = _rank_table(estimate_of(every).propensities, len(every), request.count)
+            own_arms, every_arms = snapshot.arms(own_offers, segment), snapshot.arms(every, segment)
+            in_own = _rank_table(estimate_of(own_arms).propensities, len(every), request.count)
+            in_every = _rank_table(estimate_of(every_arms).propensities, len(every), request.count)
             mixed = (1.0 - mix) * in_own + mix * in_every
             # rows in the order of the offers ranked (own first in both)
             propensities = mixed[: len(offers)]
