@@ -97,7 +97,8 @@ def test_sdk_online_learning(live_server: LiveServer) -> None:  # noqa: F811
         assert answer.online_learning.to_dict() == wire["onlineLearning"]
         for item, sent in zip(answer.items, wire["items"], strict=True):
             assert item.arm_reward == item.score == sent["armReward"]
-            assert item.propensity == sent["propensity"] and 0 < item.propensity <= 1
+            assert item.propensity is not None and 0 < item.propensity <= 1
+            assert item.propensity == sent["propensity"]
             assert isinstance(item.explored, bool) and item.explored is sent["explored"]
             assert item.exploration_probability == sent["explorationProbability"]
         again = client.recommend_deployment("sdk-nbo", user_id="u1", context={"device": "phone"})
