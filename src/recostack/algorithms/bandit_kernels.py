@@ -7,9 +7,11 @@ probabilities), and from the same posterior draws how often each arm's draw
 is below that of the arm with the highest posterior mean (the probability
 that showing it was exploration).
 
-Random numbers: each call seeds a xoshiro256** generator from four 64-bit
-words of the caller's numpy ``Generator`` (:func:`seed_words`),
-so a seed repeats a result. Beta(a, b) is X / (X + Y) with X, Y Gamma
+Random numbers: a xoshiro256** generator whose state is four 64-bit words
+taken from the caller's numpy ``Generator`` (:func:`seed_words`), so a seed
+repeats a result; :func:`simulate_ranks` starts from a copy of the words it
+is given, :func:`decide` advances them in place (a caller that decides often
+keeps one state rather than seeding each call). Beta(a, b) is X / (X + Y) with X, Y Gamma
 draws (Marsaglia and Tsang's method, as numpy's own; a < 1 by the
 ``U^(1/a)`` boost), normal deviates by the polar method. Measured for 50
 arms and the top 5 (2 cores shared with a test suite): 12-16 µs a decision,

@@ -84,9 +84,9 @@ a **recommend** key for the recommend endpoints only. Upload input files with
 #: remembered for the responses), and with 32 requests in flight a young collection every
 #: 700 also promoted the in-flight requests' objects, so older and full collections followed
 #: (measured: bench/bandit.py's online load on one process, 2026-12-07 from 21:09 UTC: 11 µs
-#: per answer in the collector, a full collection every 4,000 answers; with 5,000 here:
-#: 5-6 µs, the event loop's CPU per answer 245 µs instead of 259-266, the longest young
-#: collection still 6 ms)
+#: per answer in the collector, a full collection every ~4,500 answers; with 5,000 here:
+#: 5-6 µs, the event loop's CPU per answer 245 µs instead of 259-271, the longest young
+#: collection still 6 ms; bench/README.md)
 YOUNG_COLLECTION_THRESHOLD = 5_000
 
 
