@@ -96,7 +96,8 @@ class OnlineDeployments:
             "onlineLearning": scored["onlineLearning"],
         }
         if scored.get("cached"):
-            return {**body, "cached": True}  # logged when it was first given
+            body["cached"] = True
+            return body  # logged when it was first given
         if prediction_logger is not None:
             # an answer of a deployment that does not log is still counted (observe)
             context = dict(args.get("context") or {})
