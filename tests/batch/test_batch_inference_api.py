@@ -97,6 +97,13 @@ def test_bad_requests_are_refused_and_store_nothing(
     assert unknown.status_code == 404 and unknown.json()["field"] == "solutionVersionArn"
     both = post(deploymentId="web", jobInput={"path": source}, jobOutput={"path": "out/x"})
     assert both.status_code == 400
+    # an explicit null path is no path (it was a 500: the length checked on None)
+    for job_input, job_output in (
+        ({"path": None}, {"path": "out/x"}),
+        ({"path": source}, {"path": None}),
+    ):
+        null = post(jobInput=job_input, jobOutput=job_output)
+        assert null.status_code == 400, null.text
     assert client.get("/api/batch-inference-jobs", headers=admin_headers).json() == {
         "batchInferenceJobs": [],
         "nextToken": None,

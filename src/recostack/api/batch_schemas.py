@@ -16,7 +16,7 @@ default by the file's extension).
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -40,6 +40,11 @@ PATH_DESCRIPTION += "absolute path inside the data directory or RECOSTACK_BATCH_
 JOB_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}$"
 
 
+#: a path, or none (an explicit ``null`` too: the length applies to a path only; on the
+#: union itself pydantic applied it to ``None`` and failed with a TypeError, a 500)
+_OptionalPath = Annotated[str, Field(min_length=1, max_length=1024)] | SkipJsonSchema[None]
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -55,7 +60,7 @@ class JobInput(_Body):
         json_schema_extra={"oneOf": [{"required": ["s3DataSource"]}, {"required": ["path"]}]},
     )
     s3DataSource: S3Path | SkipJsonSchema[None] = None
-    path: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=1024)
+    path: _OptionalPath = None
 
     @model_validator(mode="after")
     def _one(self) -> Self:
@@ -74,7 +79,7 @@ class JobOutput(_Body):
         json_schema_extra={"oneOf": [{"required": ["s3DataDestination"]}, {"required": ["path"]}]},
     )
     s3DataDestination: S3Path | SkipJsonSchema[None] = None
-    path: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=1024)
+    path: _OptionalPath = None
 
     @model_validator(mode="after")
     def _one(self) -> Self:
