@@ -61,7 +61,7 @@ def test_retention_removes_the_shown_offers_that_no_longer_count(
     with db.engine.begin() as connection:
         # the window drops the three shown three and four days ago (their 0.5 off beta)
         options_store.sweep(connection, config_id, configuration.params, now)
-        arms = options_store.read_arm_stats(connection, config_id)
+        arms = options_store.read_arm_table(connection, config_id).stats()
     assert arms["o1", "gold"].beta == 1.0 + 2 * 0.5
 
     # a purge deletes at most its limit a transaction
@@ -75,5 +75,5 @@ def test_retention_removes_the_shown_offers_that_no_longer_count(
     # the window; the other deployment keeps no retention
     assert _stored(db) == ["counting", "new", "other-old"]
     with db.engine.connect() as connection:
-        assert options_store.read_arm_stats(connection, config_id) == arms
+        assert options_store.read_arm_table(connection, config_id).stats() == arms
     assert serving.retention.purge_expired() == 0

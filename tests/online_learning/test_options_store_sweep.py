@@ -41,7 +41,7 @@ def _taken(request: str, offer: str, params: EcosystemRewardsConfig) -> Response
 
 def _arm(db: Database, offer: str) -> tuple[float, float, int]:
     with db.engine.connect() as connection:
-        arms = options_store.read_arm_stats(connection, CONFIG)
+        arms = options_store.read_arm_table(connection, CONFIG).stats()
         counted = {
             a["offer"]: a["counted"] for a in options_store.list_arms(connection, CONFIG, "s")
         }

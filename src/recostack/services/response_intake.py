@@ -11,9 +11,10 @@ answer takes the prediction log's path (one transaction) on a worker
 thread.
 
 An answer another process gave reaches the store with that process's next
-flush (every 50 ms) or, while the database is away, its retries: a response
+write (its writers write once a second, :class:`~recostack.serving.
+batch_queue.Pace`) or, while the database is away, its retries: a response
 that comes sooner (a client that posts it to another replica at once) waits
-for it a little (:data:`WAITS`). After that an unknown request id is a 404,
+for it, up to 3.15 s in all (:data:`WAITS`). After that an unknown request id is a 404,
 and an online answer whose shown offers are still not stored a 503 to retry
 (storing the response the plain way would keep it out of the arms for good).
 """
@@ -33,8 +34,9 @@ from recostack.serving.online.learner import OnlineLearner
 
 __all__ = ["WAITS", "ResponseIntake"]
 
-#: the pauses (seconds) before each new look for an answer not found yet
-WAITS = (0.05, 0.1, 0.2, 0.4)
+#: the pauses (seconds) before each new look for an answer not found yet: together more than
+#: the answering process's writer waits between two writes, plus a slow write
+WAITS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
 
 
 class ResponseIntake:

@@ -7,9 +7,10 @@ answered request), distinct users; and the same over the whole range.
 Rows are read for the buckets that start in ``[start, end)`` after the
 bucket holding ``start``: a range that cuts a bucket counts it whole.
 
-This process's own counts are flushed first, so a request answered a
+This process's own answers and counts are flushed first (its prediction
+logger counts an answer once it has written it), so a request answered a
 moment ago is counted; other API processes flush every
-``statistics_flush_seconds``.
+``statistics_flush_seconds``, a second or so after their loggers write.
 """
 
 from __future__ import annotations
@@ -152,6 +153,8 @@ def statistics_over_time(
     with db.transaction() as session:
         repo.get_deployment(session, deployment_id, version)
     if serving is not None:
+        if serving.prediction_logger is not None:
+            serving.prediction_logger.flush()
         serving.statistics.flush()
     with db.engine.connect() as connection:
         rows = read_rollups(connection, deployment_id, granularity, first, end, version)

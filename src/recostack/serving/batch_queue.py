@@ -8,9 +8,12 @@ import threading
 import time
 from typing import Protocol, TypeVar
 
-__all__ = ["WriteCounts", "take_batch", "wait_until_written"]
+__all__ = ["WRITE_SECONDS", "Pace", "WriteCounts", "take_batch", "wait_until_written"]
 
 T = TypeVar("T")
+
+#: a writer thread's pace by default (:class:`Pace`)
+WRITE_SECONDS = 1.0
 
 
 def take_batch(
@@ -39,6 +42,30 @@ def take_batch(
             continue
         batch.append(item)
     return batch, stop
+
+
+class Pace:
+    """How often a writer thread writes: after a batch that was not full, the next is taken
+    no sooner than ``seconds`` after that one began, unless hurried (a flush, a stop).
+
+    What a transaction costs is mostly its commit's (the pages it dirtied, the same for a few
+    rows as for many), so a few larger batches a second cost a writer's thread, and the
+    cores and the GIL it shares with the request path, less than many small ones (measured:
+    bench/README.md, bandit.py, 2026-12-08)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._hurry = threading.Event()
+
+    def hurry(self) -> None:
+        """Write what is queued now instead of gathering more."""
+        self._hurry.set()
+
+    def rest(self, began: float, full: bool) -> None:
+        """Wait before the next batch (``began``: when this one was taken, monotonic)."""
+        if not full:
+            self._hurry.wait(self.seconds - (time.monotonic() - began))
+            self._hurry.clear()
 
 
 class WriteCounts(Protocol):

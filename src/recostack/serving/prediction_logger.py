@@ -2,7 +2,9 @@
 
 :meth:`PredictionLogger.log` only appends to an in-memory queue (no I/O,
 never blocks). A background thread takes up to ``batch_size`` records at a
-time and writes each batch in one multi-row insert; a batch that fails is
+time and writes each batch in one multi-row insert, once a second unless a
+batch is full (its :class:`~recostack.serving.batch_queue.Pace`; a flush or
+a stop hurries it); a batch that fails is
 kept and retried, so no record is lost while the store comes back.
 :meth:`stop` writes everything still queued before it returns (the app's
 shutdown). ``written`` and ``queued`` count records, for tests and
@@ -28,7 +30,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from recostack.serving.batch_queue import take_batch, wait_until_written
+from recostack.serving.batch_queue import WRITE_SECONDS, Pace, take_batch, wait_until_written
 
 __all__ = ["AnswerObserver", "PredictionLogger", "PredictionRecord"]
 
@@ -69,6 +71,7 @@ class PredictionLogger:
         *,
         batch_size: int = 2000,
         flush_seconds: float = 0.05,
+        write_seconds: float = WRITE_SECONDS,
         retry_seconds: float = 0.5,
         observer: AnswerObserver | None = None,
     ) -> None:
@@ -77,6 +80,7 @@ class PredictionLogger:
         self.observer = observer
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
+        self.pace = Pace(write_seconds)
         self.retry_seconds = retry_seconds
         self._queue: queue.SimpleQueue[PredictionRecord | None] = queue.SimpleQueue()
         self._pending: dict[str, str] = {}  # request id -> deployment id, until written
@@ -118,6 +122,7 @@ class PredictionLogger:
             self._drain_inline()
             return
         self._stopping.set()
+        self.pace.hurry()
         self._queue.put(None)
         self._thread.join(timeout)
         self._thread = None
@@ -127,6 +132,7 @@ class PredictionLogger:
         """Wait until every record logged so far is written (``False`` on timeout)."""
         if self._thread is None:
             self._drain_inline()
+        self.pace.hurry()
         return wait_until_written(self, self._written_cond, timeout)
 
     # --- the flushing thread -------------------------------------------------------
@@ -166,11 +172,13 @@ class PredictionLogger:
 
     def _run(self) -> None:
         while True:
+            began = time.monotonic()
             batch, stop = self._take_batch(block=True)
             if batch:
                 self._store(batch)
             if stop:
                 return
+            self.pace.rest(began, len(batch) >= self.batch_size)
 
     def _drain_inline(self) -> None:
         while True:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from recostack.serving.online.records import (
-    ArmStats,
+    ArmTable,
     Impression,
     OnlineConfiguration,
     ResponseEvent,
@@ -18,8 +18,7 @@ from recostack.store.engine import make_session_factory
 from recostack.store.online_repository import list_offers, read_configurations
 from recostack.store.options_store import (
     interactions_of_requests,
-    read_arm_stats,
-    read_segment_arms,
+    read_arm_table,
     record_impressions,
     record_responses,
     sweep,
@@ -40,15 +39,9 @@ class OnlineStore:
         with self._sessions() as session:
             return read_configurations(session)
 
-    def arm_stats(self, config_id: str) -> dict[tuple[str, str], ArmStats]:
+    def arm_table(self, config_id: str, segments: Sequence[str] | None = None) -> ArmTable:
         with self._reader.connect() as connection:
-            return read_arm_stats(connection, config_id)
-
-    def segment_arms(
-        self, config_id: str, segments: Sequence[str]
-    ) -> dict[tuple[str, str], ArmStats]:
-        with self._reader.connect() as connection:
-            return read_segment_arms(connection, config_id, segments)
+            return read_arm_table(connection, config_id, segments)
 
     def offers(self, collection: str) -> dict[str, dict[str, Any]]:
         with self._reader.connect() as connection:

@@ -23,10 +23,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, insert, select, text
+import numpy as np
+import orjson
+from sqlalchemy import Connection, bindparam, insert, select, text
 
 from recostack.algorithms.bandits import EcosystemRewardsConfig, arm_contributions
-from recostack.serving.online.records import ArmStats, Impression, ResponseEvent
+from recostack.serving.online.records import ArmTable, Impression, ResponseEvent
 from recostack.store.arm_keys import arm_key
 from recostack.store.bulk_rows import insert_rows, parameter_mark
 from recostack.store.deployment_tables import ResponseLogRow
@@ -39,8 +41,7 @@ __all__ = [
     "interactions_of_requests",
     "list_arms",
     "purge_interactions",
-    "read_arm_stats",
-    "read_segment_arms",
+    "read_arm_table",
     "recompute_arms",
     "record_impressions",
     "record_responses",
@@ -567,26 +568,74 @@ def warm_start(
     return len(rows)
 
 
-def _arm_stats_of(config_id: str) -> Select[str, str, float, float, float, float, int, int]:
-    """The arms of a configuration as (offer, segment, *ArmStats) rows."""
-    return select(
-        ArmRow.offer,
-        ArmRow.segment,
-        ArmRow.alpha,
-        ArmRow.beta,
-        ArmRow.alpha_zero,
-        ArmRow.beta_zero,
-        ArmRow.shown,
-        ArmRow.taken_up,
-    ).where(ArmRow.config_id == config_id)
+#: a configuration's arms in one row of two texts (see :func:`read_arm_table`), per dialect;
+#: ``{segments}`` is empty or a condition on the segment
+_ARM_TABLE_SQL = {
+    # printf's "!" keeps all 17 digits: every figure reads back exactly
+    "sqlite": (
+        "SELECT json_group_array(json_array(offer, segment)), '[' || group_concat(printf("
+        "'%!.17g,%!.17g,%!.17g,%!.17g,%d,%d', alpha, beta, alpha_zero, beta_zero, shown, "
+        "taken_up)) || ']' FROM (SELECT * FROM online_arms WHERE config_id = :config_id"
+        "{segments} ORDER BY offer, segment)"
+    ),
+    # a float's text is its shortest exact form (extra_float_digits 1, the default)
+    "postgresql": (
+        "SELECT json_agg(json_build_array(offer, segment) ORDER BY offer, segment)::text, "
+        "'[' || string_agg(concat_ws(',', alpha, beta, alpha_zero, beta_zero, shown, "
+        "taken_up), ',' ORDER BY offer, segment) || ']' FROM online_arms "
+        "WHERE config_id = :config_id{segments}"
+    ),
+}
 
 
-def read_arm_stats(connection: Connection, config_id: str) -> dict[Arm, ArmStats]:
-    """Every arm of a configuration (serving's snapshot), fetched at once (iterating the
-    result fetches a row at a time: 12-15 ms for 5,000 arms against 10-11 ms; the learner's
-    thread reads every arm twice a second)."""
-    rows = connection.execute(_arm_stats_of(config_id)).all()
-    return {(r[0], r[1]): ArmStats(*r[2:]) for r in rows}
+#: segments named in one statement at most (well under the drivers' parameter limits)
+_SEGMENTS_PER_READ = 1000
+
+
+def read_arm_table(
+    connection: Connection, config_id: str, segments: Sequence[str] | None = None
+) -> ArmTable:
+    """Every arm of a configuration, or those of some ``segments`` (per-customer arms), as
+    the database aggregates them into one row: serving's snapshot, which the learner's thread
+    re-reads after its writes.
+
+    One row, not one per arm: SQLite's driver lets go of the GIL for each row it steps and
+    must win it back from the request thread, so reading 5,000 arms a row at a time handed
+    the GIL back and forth 10,000 times a read. Measured under bench/bandit.py's online load
+    on one process (py-spy, samples of the thread holding the GIL; bench/README.md,
+    2026-12-07 from 23:23 UTC): the re-reads held it in 6.8 % of the samples row by row, in
+    0.9 % as one row."""
+    if segments is not None and len(segments) > _SEGMENTS_PER_READ:
+        parts = [
+            read_arm_table(connection, config_id, segments[start : start + _SEGMENTS_PER_READ])
+            for start in range(0, len(segments), _SEGMENTS_PER_READ)
+        ]
+        keys = [key for part in parts for key in part.arms()]
+        return ArmTable(orjson.dumps(keys).decode(), np.vstack([p.values for p in parts]))
+    if segments is not None and not segments:
+        return ArmTable("[]", np.zeros((0, 6)))
+    sql = _ARM_TABLE_SQL["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+    if segments is None:
+        statement = text(sql.format(segments=""))
+        parameters: dict[str, Any] = {"config_id": config_id}
+    else:
+        statement = text(sql.format(segments=" AND segment IN :segments")).bindparams(
+            bindparam("segments", expanding=True)
+        )
+        parameters = {"config_id": config_id, "segments": list(segments)}
+    layout, figures = connection.execute(statement, parameters).one()
+    return ArmTable(layout or "[]", _figures(figures))
+
+
+def _figures(listed: str | None) -> np.ndarray:
+    """Arms × 6 from the aggregate's ``[f, f, ...]``."""
+    if not listed:
+        return np.zeros((0, 6))
+    try:
+        flat = orjson.loads(listed)
+    except orjson.JSONDecodeError:  # an infinite prior is no JSON number; numpy reads it
+        flat = listed[1:-1].split(",")
+    return np.array(flat, dtype=np.float64).reshape(-1, 6)
 
 
 def list_arms(
@@ -627,17 +676,4 @@ def interactions_of_requests(
         )
         for row in rows:
             found.setdefault(row[0], []).append(tuple(row[1:]))
-    return found
-
-
-def read_segment_arms(
-    connection: Connection, config_id: str, segments: Sequence[str]
-) -> dict[Arm, ArmStats]:
-    """The arms of some segments of a configuration (per-customer arms, read in bulk)."""
-    found: dict[Arm, ArmStats] = {}
-    for start in range(0, len(segments), 1000):
-        rows = connection.execute(
-            _arm_stats_of(config_id).where(ArmRow.segment.in_(segments[start : start + 1000]))
-        )
-        found.update({(r[0], r[1]): ArmStats(*r[2:]) for r in rows})
     return found

@@ -3,14 +3,16 @@
 :meth:`OnlineLearner.shown` and :meth:`OnlineLearner.respond` only append
 to an in-memory queue; one thread writes what is queued in batches, each
 batch in one transaction (shown offers first, then responses: a response
-always follows the answer it responds to), and retries a batch that
-failed, so nothing is lost while the store comes back; :meth:`stop` writes
-everything still queued. The same thread keeps the options store's window
-and count (a sweep per configuration every ``sweep_seconds``; with decay it
-recomputes the arms shown since this process's last sweep that ran, a
-round skipped because another process held the configuration's lock moving
-nothing, and those of every interaction this process wrote since, however
-old its shown time) and re-reads the arms (``OnlineState.refresh_due``).
+always follows the answer it responds to), once a second unless a batch is
+full (its :class:`~recostack.serving.batch_queue.Pace`; :meth:`flush` and
+:meth:`stop` hurry it), and retries a batch that failed, so nothing is lost
+while the store comes back; :meth:`stop` writes everything still queued.
+The same thread keeps the options store's window and count (a sweep per
+configuration every ``sweep_seconds``; with decay it recomputes the arms
+shown since this process's last sweep that ran, a round skipped because
+another process held the configuration's lock moving nothing, and those of
+every interaction this process wrote since, however old its shown time) and
+re-reads the arms after its writes (``OnlineState.refresh_due``).
 
 A response is checked before it is queued: the answer must exist (given by
 this process a moment ago, or stored by any process) and have shown the
@@ -47,7 +49,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from recostack.errors import Unavailable, Unprocessable
-from recostack.serving.batch_queue import take_batch, wait_until_written
+from recostack.serving.batch_queue import WRITE_SECONDS, Pace, take_batch, wait_until_written
 from recostack.serving.log_ids import log_id
 from recostack.serving.online.bulk_reader import BulkReader
 from recostack.serving.online.records import Impression, ResponseEvent
@@ -86,6 +88,7 @@ class OnlineLearner:
         *,
         batch_size: int = BATCH_SIZE,
         flush_seconds: float = 0.05,
+        write_seconds: float = WRITE_SECONDS,
         sweep_seconds: float = 1.0,
         retry_seconds: float = 0.5,
         remember: int = 200_000,
@@ -95,6 +98,7 @@ class OnlineLearner:
         self.max_backlog = max_backlog
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
+        self.pace = Pace(write_seconds)
         self.sweep_seconds = sweep_seconds
         self.retry_seconds = retry_seconds
         self._queue: queue.SimpleQueue[Impression | ResponseEvent | None] = queue.SimpleQueue()
@@ -243,6 +247,7 @@ class OnlineLearner:
         self.stored_answers.stop()
         if self._thread is not None:
             self._stopping.set()
+            self.pace.hurry()
             self._queue.put(None)
             self._thread.join(timeout)
             self._thread = None
@@ -252,6 +257,7 @@ class OnlineLearner:
         """Wait until everything queued so far is written (``False`` on timeout)."""
         if self._thread is None:
             self._drain()
+        self.pace.hurry()
         return wait_until_written(self, self._written_cond, timeout)
 
     # --- the writing thread ----------------------------------------------------------
@@ -313,12 +319,14 @@ class OnlineLearner:
 
     def _run(self) -> None:
         while True:
+            began = time.monotonic()
             batch, stop = self._take(block=True)
             if batch:
                 self._store(batch)
             if stop:
                 return
             self._maintain()
+            self.pace.rest(began, len(batch) >= self.batch_size)
 
     def _drain(self) -> None:
         while True:

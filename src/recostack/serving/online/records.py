@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, cast
+
+import numpy as np
+import orjson
 
 from recostack.algorithms.bandits import EcosystemRewardsConfig
 
 __all__ = [
     "ONLINE_GENERATION",
     "SEGMENT_SEPARATOR",
+    "Arm",
     "ArmStats",
+    "ArmTable",
     "ContextVariable",
     "FeatureStore",
     "Impression",
@@ -89,6 +94,35 @@ class ArmStats(NamedTuple):
     beta_zero: float
     shown: int
     taken_up: int
+
+
+#: an arm of a configuration: (offer, segment)
+Arm = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class ArmTable:
+    """Arms of one configuration as the options store gives them, read at once.
+
+    ``layout`` names the arms as JSON, ``[[offer, segment], ...]``, in the order of
+    ``values``' rows: a text that stays the same from read to read while the arms do (only
+    their figures change), so a reader keeps what it worked out from it. ``values`` holds one
+    row per arm: alpha, beta, alpha_zero, beta_zero, shown, taken_up.
+    """
+
+    layout: str
+    values: np.ndarray
+
+    def arms(self) -> list[Arm]:
+        return cast(list[Arm], list(map(tuple, orjson.loads(self.layout))))
+
+    def stats(self) -> dict[Arm, ArmStats]:
+        return {
+            key: ArmStats(alpha, beta, alpha_zero, beta_zero, int(shown), int(taken_up))
+            for key, (alpha, beta, alpha_zero, beta_zero, shown, taken_up) in zip(
+                self.arms(), self.values.tolist(), strict=True
+            )
+        }
 
 
 class Impression(NamedTuple):

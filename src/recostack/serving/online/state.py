@@ -3,9 +3,12 @@
 :class:`OnlineState` reloads the configurations (with their feature stores
 and offers) when the ``online_learning_generation`` stamp changes, and
 keeps one :class:`ArmsSnapshot` per configuration in use, re-read from the
-options store every ``arms_refresh_seconds`` by the learner's thread (a
-request never waits for it, except for a configuration's first, which it
-awaits without blocking the event loop). Per-customer arms (a segment that
+options store by the learner's thread after its writes, at most every
+``arms_refresh_seconds`` (a request never waits for it, except for a
+configuration's first, which it awaits without blocking the event loop).
+A read is one row that the database aggregates (every arm's figures), and a
+snapshot keeps where each arm is from read to read while the arms stay the
+same, so a segment's arrays are one ``take`` from the new figures. Per-customer arms (a segment that
 is one customer) are read per customer, in bulk with the other customers
 asked for at the same moment, and kept ``arms_refresh_seconds``.
 """
@@ -27,17 +30,22 @@ from recostack.rules import ItemProperties
 from recostack.serving.online.bulk_reader import BulkReader
 from recostack.serving.online.records import (
     ONLINE_GENERATION,
-    ArmStats,
+    Arm,
+    ArmTable,
     Impression,
     OnlineConfiguration,
     ResponseEvent,
 )
 from recostack.serving.stamps import Stamps
 
-__all__ = ["ArmsSnapshot", "OnlineSource", "OnlineState", "SegmentArms"]
+__all__ = ["ArmLayout", "ArmsSnapshot", "OnlineSource", "OnlineState", "SegmentArms"]
 
-Arm = tuple[str, str]
 _VERSIONS = itertools.count(1)
+#: the figures of an arm not stored yet (a snapshot table's last column): alpha = beta = 1
+#: and their priors, never shown
+_NOT_STORED = np.array([[1.0], [1.0], [1.0], [1.0], [0.0], [0.0]])
+#: (segment, offers) asked for whose columns and arrays a layout and a snapshot keep
+_KEPT = 10_000
 
 
 class OnlineSource(Protocol):
@@ -45,10 +53,9 @@ class OnlineSource(Protocol):
 
     def configurations(self) -> dict[str, OnlineConfiguration]: ...
 
-    def arm_stats(self, config_id: str) -> dict[Arm, ArmStats]: ...
-
-    def segment_arms(self, config_id: str, segments: Sequence[str]) -> dict[Arm, ArmStats]:
-        """The arms of some segments (per-customer arms: a segment is a customer)."""
+    def arm_table(self, config_id: str, segments: Sequence[str] | None = None) -> ArmTable:
+        """A configuration's arms, or those of some segments (per-customer arms: a segment is
+        a customer)."""
 
     def offers(self, collection: str) -> dict[str, dict[str, Any]]:
         """An offer collection's records by offer id."""
@@ -85,11 +92,44 @@ class SegmentArms:
         )
 
 
+class ArmLayout:
+    """Where each arm of a read is (its column in a snapshot's table) and, per segment and
+    offers asked for, their columns: worked out once, and kept from read to read while the
+    store gives the same layout (the same arms, only their figures changed)."""
+
+    def __init__(self, keys: Sequence[Arm], text: str | None = None) -> None:
+        #: the store's layout (``None``: never the same as another read's)
+        self.text = text
+        self.columns: dict[Arm, int] = dict(zip(keys, range(len(keys)), strict=True))
+        self._asked: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+
+    def of(self, segment: str, offers: tuple[str, ...]) -> np.ndarray:
+        """The columns of ``offers`` in ``segment`` (an arm not stored yet: the last)."""
+        key = (segment, offers)
+        found = self._asked.get(key)
+        if found is None:
+            missing = len(self.columns)
+            columns = self.columns
+            found = np.array([columns.get((o, segment), missing) for o in offers], dtype=np.intp)
+            if len(self._asked) < _KEPT:
+                self._asked[key] = found
+        return found
+
+
+def _table(values: np.ndarray) -> np.ndarray:
+    """6 × (arms + 1), a row per figure (contiguous, what the compiled kernels take), an arm
+    not stored yet's last, from arms × 6."""
+    return np.concatenate([values.T, _NOT_STORED], axis=1)
+
+
 @dataclass(frozen=True)
 class ArmsSnapshot:
     """Every arm of one configuration as read at one time (``version`` names the read)."""
 
-    stats: Mapping[Arm, ArmStats]
+    layout: ArmLayout
+    #: alpha, beta, alpha_zero, beta_zero, shown, taken_up: a row each, a column per arm in
+    #: the layout's order, then an arm not stored yet's
+    table: np.ndarray
     version: int = field(default_factory=lambda: next(_VERSIONS))
     read_at: float = field(default_factory=time.monotonic)
     #: arrays already made from this read, by (segment, offers)
@@ -97,18 +137,24 @@ class ArmsSnapshot:
         default_factory=dict, compare=False, repr=False
     )
 
+    @classmethod
+    def read(cls, arms: ArmTable, previous: ArmsSnapshot | None = None) -> ArmsSnapshot:
+        """A snapshot of ``arms``, in ``previous``' layout when the arms are the same."""
+        if previous is not None and previous.layout.text == arms.layout:
+            layout = previous.layout
+        else:
+            layout = ArmLayout(arms.arms(), arms.layout)
+        return cls(layout, _table(arms.values))
+
     def arms(self, offers: Sequence[str], segment: str) -> SegmentArms:
         """The arms of ``offers`` in ``segment`` (one not stored yet: alpha = beta = 1); the
         arrays are made once per read (requests of a segment share them until the next)."""
         key = (segment, tuple(offers))
         found = self._made.get(key)
         if found is None:
-            default = ArmStats(1.0, 1.0, 1.0, 1.0, 0, 0)
-            rows = [self.stats.get((offer, segment), default) for offer in offers]
-            # one contiguous row per field (what the compiled kernels take without a copy)
-            columns = np.array(rows, dtype=np.float64).reshape(len(rows), 6).T.copy()
-            found = SegmentArms(key[1], *columns)
-            if len(self._made) < 10_000:
+            figures = self.table.take(self.layout.of(segment, key[1]), axis=1)
+            found = SegmentArms(key[1], *figures)
+            if len(self._made) < _KEPT:
                 self._made[key] = found
         return found
 
@@ -134,7 +180,7 @@ class OnlineState:
         self._reload_lock = threading.Lock()
         #: a configuration's arms, read in bulk the first time it is used
         self._arms_reader: BulkReader[str, ArmsSnapshot] = BulkReader(
-            lambda ids: {i: ArmsSnapshot(self.source.arm_stats(i)) for i in ids},
+            lambda ids: {i: ArmsSnapshot.read(self.source.arm_table(i)) for i in ids},
             name="online-arms",
         )
         #: per-customer arms: (configuration, customer) -> that customer's arms
@@ -218,7 +264,9 @@ class OnlineState:
         return found
 
     def refresh(self, config_id: str) -> ArmsSnapshot:
-        snapshot = ArmsSnapshot(self.source.arm_stats(config_id))
+        snapshot = ArmsSnapshot.read(
+            self.source.arm_table(config_id), self._snapshots.get(config_id)
+        )
         self._snapshots[config_id] = snapshot
         return snapshot
 
@@ -243,11 +291,18 @@ class OnlineState:
         by_config: dict[str, list[str]] = {}
         for config_id, customer in keys:
             by_config.setdefault(config_id, []).append(customer)
-        found: dict[tuple[str, str], dict[Arm, ArmStats]] = {key: {} for key in keys}
+        found: dict[tuple[str, str], ArmsSnapshot] = {}
         for config_id, customers in by_config.items():
-            for (offer, customer), stats in self.source.segment_arms(config_id, customers).items():
-                found[(config_id, customer)][(offer, customer)] = stats
-        return {key: ArmsSnapshot(stats) for key, stats in found.items()}
+            read = self.source.arm_table(config_id, customers)
+            keys = read.arms()
+            rows: dict[str, list[int]] = {customer: [] for customer in customers}
+            for row, (_, customer) in enumerate(keys):
+                rows[customer].append(row)
+            for customer, mine in rows.items():
+                found[(config_id, customer)] = ArmsSnapshot(
+                    ArmLayout([keys[r] for r in mine]), _table(read.values[mine])
+                )
+        return found
 
     async def customer_snapshot(self, config_id: str, customer: str) -> ArmsSnapshot:
         """One customer's arms, as read at most ``arms_refresh_seconds`` ago (read in bulk
