@@ -141,3 +141,25 @@ def test_epsilon_explores_and_duration_caches(
     assert again["requestId"] == first["requestId"] and again["cached"] is True
     # the same answer, every field of it (an SDK reads a cached answer as any other)
     assert again == {**first, "cached": True}
+
+
+def test_an_answer_and_its_response_are_in_the_logs_at_once(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    recommend_headers: dict[str, str],
+    online: Any,
+) -> None:
+    # the writers write once a second; a log page writes what this process queued first
+    online()
+    answer = _ask(client, recommend_headers, userId="u1", context={"tier": "gold"}).json()
+    logged = client.get("/api/deployments/nbo/prediction-logs", headers=admin_headers).json()
+    assert [r["requestId"] for r in logged] == [answer["requestId"]]
+    offer = answer["items"][0]["itemId"]
+    response = client.post(
+        "/api/deployments/nbo/responses",
+        json={"requestId": answer["requestId"], "itemId": offer, "takeUp": True},
+        headers=recommend_headers,
+    )
+    assert response.status_code == 201, response.text
+    logged = client.get("/api/deployments/nbo/response-logs", headers=admin_headers).json()
+    assert [(r["requestId"], r["itemId"]) for r in logged] == [(answer["requestId"], offer)]

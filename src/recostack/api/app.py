@@ -154,7 +154,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state.scenario_store = ScenarioStore(db, on_change=serving.scenarios.reload)
     state.deployment_service = DeploymentService(db, serving)
     state.deployment_logs = DeploymentLogs(
-        db, serving.prediction_logger, serving.statistics, serving.default_version
+        db,
+        serving.prediction_logger,
+        serving.statistics,
+        serving.default_version,
+        serving.online.learner if serving.online else None,
     )
     state.online_learning = OnlineLearningService(
         db, serving, settings.online_evaluation_max_answers

@@ -8,6 +8,7 @@ from typing import Any
 
 from recostack.errors import NotFound, Unavailable
 from recostack.serving.log_ids import log_id
+from recostack.serving.online.learner import OnlineLearner
 from recostack.serving.prediction_logger import PredictionLogger
 from recostack.serving.statistics import DeploymentStatistics
 from recostack.store import deployment_repository as repo
@@ -43,9 +44,12 @@ class DeploymentLogs:
         prediction_logger: PredictionLogger | None,
         statistics: DeploymentStatistics | None = None,
         default_version: Callable[[str], str | None] = lambda _d: None,
+        learner: OnlineLearner | None = None,
     ) -> None:
         self.db = db
         self.prediction_logger = prediction_logger
+        #: stores the response log records of responses to online answers
+        self.learner = learner
         #: counts responses and take-ups in the deployment's statistics over time
         self.statistics = statistics
         self.default_version = default_version
@@ -117,7 +121,12 @@ class DeploymentLogs:
         last_time: datetime | None,
     ) -> list[dict[str, Any]]:
         """A page of the deployment's ``predictions`` or ``responses``, newest first, after
-        the record that ended the previous page."""
+        the record that ended the previous page. What this process has queued is written
+        first (its writers write once a second), so an answer or a response given a moment
+        ago is in its log."""
+        for writer in (self.prediction_logger, self.learner):
+            if writer is not None:
+                writer.flush()
         with self.db.transaction() as session:
             repo.get_deployment(session, deployment_id)
             return list_log(

@@ -50,8 +50,9 @@ class Pace:
 
     What a transaction costs is mostly its commit's (the pages it dirtied, the same for a few
     rows as for many), so a few larger batches a second cost a writer's thread, and the
-    cores and the GIL it shares with the request path, less than many small ones (measured:
-    bench/README.md, bandit.py, 2026-12-08)."""
+    cores and the GIL it shares with the request path, less than many small ones (measured
+    under bench/bandit.py's online load: the learner's CPU per answer halved, the prediction
+    logger's a third of what it was; bench/README.md, bandit.py, from 2026-12-07 23:23 UTC)."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds

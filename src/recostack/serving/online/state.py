@@ -8,9 +8,10 @@ options store by the learner's thread after its writes, at most every
 configuration's first, which it awaits without blocking the event loop).
 A read is one row that the database aggregates (every arm's figures), and a
 snapshot keeps where each arm is from read to read while the arms stay the
-same, so a segment's arrays are one ``take`` from the new figures. Per-customer arms (a segment that
-is one customer) are read per customer, in bulk with the other customers
-asked for at the same moment, and kept ``arms_refresh_seconds``.
+same, so a segment's arrays are one ``take`` from the new figures.
+Per-customer arms (a segment that is one customer) are read per customer,
+in bulk with the other customers asked for at the same moment, and kept
+``arms_refresh_seconds``.
 """
 
 from __future__ import annotations
@@ -294,13 +295,13 @@ class OnlineState:
         found: dict[tuple[str, str], ArmsSnapshot] = {}
         for config_id, customers in by_config.items():
             read = self.source.arm_table(config_id, customers)
-            keys = read.arms()
+            arms = read.arms()
             rows: dict[str, list[int]] = {customer: [] for customer in customers}
-            for row, (_, customer) in enumerate(keys):
+            for row, (_, customer) in enumerate(arms):
                 rows[customer].append(row)
             for customer, mine in rows.items():
                 found[(config_id, customer)] = ArmsSnapshot(
-                    ArmLayout([keys[r] for r in mine]), _table(read.values[mine])
+                    ArmLayout([arms[r] for r in mine]), _table(read.values[mine])
                 )
         return found
 
