@@ -153,8 +153,7 @@ def statistics_over_time(
     with db.transaction() as session:
         repo.get_deployment(session, deployment_id, version)
     if serving is not None:
-        if serving.prediction_logger is not None:
-            serving.prediction_logger.flush()
+        serving.prediction_logger.flush()
         serving.statistics.flush()
     with db.engine.connect() as connection:
         rows = read_rollups(connection, deployment_id, granularity, first, end, version)
